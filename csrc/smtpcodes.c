@@ -1,0 +1,560 @@
+/*
+ * smtpcodes.core: the C core of smtpcodes.
+ *
+ * Holds the static tables generated from data/ (basic reply codes, enhanced
+ * status codes, per-command reply tables) with their lookups, and the reply
+ * scanner that turns wire bytes into reply tables. The Lua layer in
+ * lua/smtpcodes/ builds the public API on top; users never call this module
+ * directly.
+ *
+ * No heap memory is allocated here (Lua strings and luaL_Buffer only), no
+ * state is kept, and luaopen_smtpcodes_core is the only exported symbol.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "smtpcodes.h"
+
+#if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM != 504
+#error "smtpcodes is written against the Lua 5.4 C API"
+#endif
+
+#include "replies_gen.h"
+#include "enhanced_gen.h"
+#include "commands_gen.h"
+
+#define SC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define SC_ISDIGIT(c) ((unsigned char)((c) - '0') < 10)
+
+/* ------------------------------------------------------------------ names */
+
+static const char *const sc_class_names[] = {
+  NULL, "preliminary", "completion", "intermediate", "transient", "permanent"
+};
+
+static const char *const sc_category_names[] = {
+  "syntax", "information", "connections", "unspecified", "unspecified", "mail system"
+};
+
+/* ------------------------------------------------------------ basic codes */
+
+static int sc_cmp_reply(const void *key, const void *elem) {
+  int k = *(const int *)key, c = ((const sc_reply *)elem)->code;
+  return (k > c) - (k < c);
+}
+
+static const sc_reply *sc_find_reply(lua_Integer code) {
+  int k;
+  if (code < 0 || code > 999) return NULL;
+  k = (int)code;
+  return bsearch(&k, sc_replies, SC_COUNT(sc_replies), sizeof sc_replies[0], sc_cmp_reply);
+}
+
+/* core.reply(code) --> text, references, explanation | fail */
+static int l_reply(lua_State *L) {
+  const sc_reply *r = sc_find_reply(luaL_checkinteger(L, 1));
+  if (r == NULL) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  lua_pushstring(L, r->text);
+  lua_pushstring(L, r->refs);
+  lua_pushstring(L, r->explanation);
+  return 3;
+}
+
+/* core.codes() --> {code, ...} (a fresh list, sorted) */
+static int l_codes(lua_State *L) {
+  size_t i;
+  lua_createtable(L, (int)SC_COUNT(sc_replies), 0);
+  for (i = 0; i < SC_COUNT(sc_replies); i++) {
+    lua_pushinteger(L, sc_replies[i].code);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* ---------------------------------------------------- enhanced status codes */
+
+static int sc_cmp_status(const void *key, const void *elem) {
+  const int *k = (const int *)key;
+  const sc_status *s = (const sc_status *)elem;
+  int a = k[0] * 1000 + k[1], b = s->subject * 1000 + s->detail;
+  return (a > b) - (a < b);
+}
+
+/* core.status(subject, detail) --> title | false, basic, references, description | fail */
+static int l_status(lua_State *L) {
+  lua_Integer subject = luaL_checkinteger(L, 1), detail = luaL_checkinteger(L, 2);
+  const sc_status *s = NULL;
+  if (subject >= 0 && subject <= 999 && detail >= 0 && detail <= 999) {
+    int key[2];
+    key[0] = (int)subject;
+    key[1] = (int)detail;
+    s = bsearch(key, sc_statuses, SC_COUNT(sc_statuses), sizeof sc_statuses[0], sc_cmp_status);
+  }
+  if (s == NULL) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  if (s->title != NULL)
+    lua_pushstring(L, s->title);
+  else
+    lua_pushboolean(L, 0);
+  lua_pushstring(L, s->basic);
+  lua_pushstring(L, s->refs);
+  lua_pushstring(L, s->description);
+  return 4;
+}
+
+/* core.statuses() --> {"X.s.d", ...} (a fresh list, in registry order) */
+static int l_statuses(lua_State *L) {
+  size_t i;
+  lua_createtable(L, (int)SC_COUNT(sc_statuses), 0);
+  for (i = 0; i < SC_COUNT(sc_statuses); i++) {
+    lua_pushfstring(L, "X.%d.%d", sc_statuses[i].subject, sc_statuses[i].detail);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+static int sc_push_eclass(lua_State *L, const sc_eclass *list, size_t n) {
+  lua_Integer digit = luaL_checkinteger(L, 1);
+  size_t i;
+  for (i = 0; i < n; i++) {
+    if (list[i].digit == digit) {
+      lua_pushstring(L, list[i].title);
+      lua_pushstring(L, list[i].refs);
+      lua_pushstring(L, list[i].description);
+      return 3;
+    }
+  }
+  luaL_pushfail(L);
+  return 1;
+}
+
+/* core.class(digit) --> title, references, description | fail */
+static int l_class(lua_State *L) {
+  return sc_push_eclass(L, sc_eclasses, SC_COUNT(sc_eclasses));
+}
+
+/* core.subject(digit) --> title, references, description | fail */
+static int l_subject(lua_State *L) {
+  return sc_push_eclass(L, sc_esubjects, SC_COUNT(sc_esubjects));
+}
+
+/* --------------------------------------------------------------- commands */
+
+typedef struct sc_cmdkey {
+  const char *profile;
+  const char *name;
+} sc_cmdkey;
+
+static int sc_cmp_command(const void *key, const void *elem) {
+  const sc_cmdkey *k = (const sc_cmdkey *)key;
+  const sc_command *c = (const sc_command *)elem;
+  int r = strcmp(k->profile, c->profile);
+  return r != 0 ? r : strcmp(k->name, c->name);
+}
+
+/* core.command(profile, NAME) --> codes, references, anyclasses, anyrefs | fail
+ * profile must be one of core.profiles(); NAME is upper case. */
+static int l_command(lua_State *L) {
+  sc_cmdkey key;
+  const sc_command *c;
+  int i, n = 0;
+  key.profile = sc_profiles[luaL_checkoption(L, 1, NULL, sc_profiles)];
+  key.name = luaL_checkstring(L, 2);
+  c = bsearch(&key, sc_commands, SC_COUNT(sc_commands), sizeof sc_commands[0], sc_cmp_command);
+  if (c == NULL) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  lua_createtable(L, c->ncodes, 0);
+  lua_createtable(L, c->ncodes, 0);
+  for (i = 0; i < c->ncodes; i++) {
+    lua_pushinteger(L, c->codes[i].code);
+    lua_rawseti(L, -3, i + 1);
+    lua_pushstring(L, c->codes[i].refs);
+    lua_rawseti(L, -2, i + 1);
+  }
+  lua_createtable(L, 2, 0);
+  for (i = 1; i <= 5; i++) {
+    if (c->any & (1 << i)) {
+      lua_pushinteger(L, i);
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  if (c->anyrefs != NULL)
+    lua_pushstring(L, c->anyrefs);
+  else
+    lua_pushnil(L);
+  return 4;
+}
+
+/* core.commands(profile) --> {NAME, ...} (a fresh list, sorted) */
+static int l_commands(lua_State *L) {
+  const char *profile = sc_profiles[luaL_checkoption(L, 1, NULL, sc_profiles)];
+  size_t i;
+  lua_Integer n = 0;
+  lua_newtable(L);
+  for (i = 0; i < SC_COUNT(sc_commands); i++) {
+    if (strcmp(sc_commands[i].profile, profile) == 0) {
+      lua_pushstring(L, sc_commands[i].name);
+      lua_rawseti(L, -2, ++n);
+    }
+  }
+  return 1;
+}
+
+/* core.profiles() --> {name, ...} (the default first) */
+static int l_profiles(lua_State *L) {
+  lua_Integer i;
+  lua_newtable(L);
+  for (i = 0; sc_profiles[i] != NULL; i++) {
+    lua_pushstring(L, sc_profiles[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* ----------------------------------------------------------- reply scanner */
+
+/* Flags of core.parse. */
+#define SC_STRICT 1 /* every deviation is an error, not a warning */
+#define SC_EOF 2    /* no byte follows s: a last line without line end is complete */
+#define SC_WHOLE 4  /* s holds one reply: what follows it is examined, not left */
+
+#define SC_RFC_LINE 512 /* RFC 5321 4.5.3.1.5: reply line with its CRLF */
+#define SC_QUOTE_MAX 48 /* bytes of server text quoted in an error */
+
+/* Deviations forgiven in lenient mode, in the order they are reported. */
+enum {
+  W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF, W_COUNT
+};
+
+static const char *const sc_warnings[W_COUNT] = {
+  "line %d: empty line outside a reply",
+  "line %d: line ends in LF without CR",
+  "line %d: the final line has no line end",
+  "line %d: longer than 512 octets with its line end (RFC 5321 4.5.3.1.5)",
+  "line %d: code without separator before the final line",
+  "line %d: reply code differs from line 1 (the final line's code is used)",
+  "line %d: enhanced code's class disagrees with the reply code (not taken as enhanced)",
+  "line %d: enhanced code missing on this line but present on others",
+  "line %d: enhanced code differs from an earlier line's"
+};
+
+/* Length of an enhanced status code (RFC 3463 2: class "." subject "."
+ * detail, 1-3 digits each, no leading zeros) at the start of t, followed by a
+ * space or by the end of t; 0 when there is none. */
+static size_t sc_enhanced_len(const char *t, size_t n) {
+  size_t i = 2;
+  int part;
+  if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.') return 0;
+  for (part = 0; part < 2; part++) {
+    size_t start = i;
+    while (i < n && i - start < 4 && SC_ISDIGIT(t[i])) i++;
+    if (i == start || i - start > 3 || (i - start > 1 && t[start] == '0')) return 0;
+    if (part == 0) {
+      if (i >= n || t[i] != '.') return 0;
+      i++;
+    }
+  }
+  if (i < n && t[i] != ' ') return 0;
+  return i;
+}
+
+/* Pushes nil and "line N: what: 'quoted text'", with the server's bytes
+ * escaped so that no control character reaches a log or a terminal. */
+static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, size_t qn) {
+  luaL_Buffer b;
+  size_t i, n = qn < SC_QUOTE_MAX ? qn : SC_QUOTE_MAX;
+  lua_pushnil(L);
+  luaL_buffinit(L, &b);
+  if (lineno > 0) {
+    lua_pushfstring(L, "line %d: ", lineno);
+    luaL_addvalue(&b);
+  }
+  luaL_addstring(&b, what);
+  if (q != NULL) {
+    luaL_addstring(&b, ": '");
+    for (i = 0; i < n; i++) {
+      unsigned char c = (unsigned char)q[i];
+      if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+        luaL_addchar(&b, (char)c);
+      } else {
+        char esc[5];
+        static const char hex[] = "0123456789abcdef";
+        esc[0] = '\\';
+        esc[1] = 'x';
+        esc[2] = hex[c >> 4];
+        esc[3] = hex[c & 15];
+        luaL_addlstring(&b, esc, 4);
+      }
+    }
+    if (n < qn) luaL_addstring(&b, "...");
+    luaL_addchar(&b, '\'');
+  }
+  luaL_pushresult(&b);
+  return 2;
+}
+
+/* True when only empty lines (CR and LF bytes) are left in s[pos, len). */
+static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
+  for (; pos < len; pos++)
+    if (s[pos] != '\r' && s[pos] != '\n') return 0;
+  return 1;
+}
+
+/* core.parse(s, init, flags, max_line, max_lines, mt, nowarnings)
+ *   --> reply, nextpos | false | nil, err
+ * Reads one reply starting at byte init of s. Returns the reply table (with
+ * metatable mt) and the position just after it; false when s ends before the
+ * reply does and SC_EOF is not set (more bytes are needed, no bound crossed);
+ * nil and a message naming the line and the fault for malformed input.
+ * nowarnings is the shared table used when nothing was forgiven. */
+static int l_parse(lua_State *L) {
+  size_t len, pos;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_Integer init = luaL_checkinteger(L, 2);
+  int flags = (int)luaL_checkinteger(L, 3);
+  lua_Integer max_line = luaL_checkinteger(L, 4);
+  lua_Integer max_lines = luaL_checkinteger(L, 5);
+  int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0, i;
+  int wline[W_COUNT];
+  const char *enh = NULL, *last_enh = NULL;  /* first and final-line enhanced codes */
+  size_t enhn = 0, last_enhn = 0;
+  int enh_lines = 0, missing_line = 0;
+
+  luaL_checktype(L, 6, LUA_TTABLE);
+  luaL_checktype(L, 7, LUA_TTABLE);
+  luaL_argcheck(L, init >= 1 && (lua_Unsigned)init <= (lua_Unsigned)len + 1, 2, "out of range");
+  luaL_argcheck(L, max_line > 0 && max_lines > 0, 4, "bounds must be positive");
+  lua_settop(L, 7);
+  for (i = 0; i < W_COUNT; i++) wline[i] = 0;
+  pos = (size_t)init - 1;
+  lua_createtable(L, 1, 0); /* 8: lines */
+
+  while (!final) {
+    const char *lp = s + pos, *nl, *text;
+    size_t rest = len - pos, ll, adv, tn, en;
+    int c, bare;
+
+    nl = memchr(lp, '\n', rest);
+    if (nl == NULL) {
+      if (!(flags & SC_EOF)) {
+        if (rest > (size_t)max_line)
+          return sc_fail(L, lineno + 1, lua_pushfstring(L, "line longer than %I octets (max_line)",
+                                                         max_line), NULL, 0);
+        lua_pushboolean(L, 0);
+        return 1;
+      }
+      if (rest == 0) {
+        if (nlines == 0) return sc_fail(L, 0, "incomplete reply: no reply line", NULL, 0);
+        return sc_fail(L, lineno, "incomplete reply: no final line after this one", NULL, 0);
+      }
+      ll = adv = rest;
+      if (!wline[W_NOEOL]) wline[W_NOEOL] = lineno + 1;
+    } else {
+      ll = (size_t)(nl - lp);
+      adv = ll + 1;
+      if (ll > 0 && lp[ll - 1] == '\r')
+        ll--;
+      else if (!wline[W_LF])
+        wline[W_LF] = lineno + 1;
+    }
+    lineno++;
+    if (ll > (size_t)max_line)
+      return sc_fail(L, lineno, lua_pushfstring(L, "line longer than %I octets (max_line)", max_line),
+                     NULL, 0);
+    if (ll == 0) {
+      if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
+      if (!wline[W_EMPTY]) wline[W_EMPTY] = lineno;
+      pos += adv;
+      continue;
+    }
+    if (ll + 2 > SC_RFC_LINE && !wline[W_LONG]) wline[W_LONG] = lineno;
+
+    /* the code: exactly three digits, RFC 5321 4.2 grammar */
+    if (!SC_ISDIGIT(lp[0])) return sc_fail(L, lineno, "no reply code", lp, ll);
+    if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
+      return sc_fail(L, lineno, "reply code is not three digits", lp, ll);
+    if (lp[0] == '0' || lp[0] > '5' || lp[1] > '5')
+      return sc_fail(L, lineno, "reply code out of range (first digit 1-5, second 0-5)", lp, ll);
+    c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
+    bare = ll == 3;
+    if (!bare && lp[3] != ' ' && lp[3] != '-')
+      return sc_fail(L, lineno, "bad separator after the reply code", lp, ll);
+    final = bare || lp[3] == ' ';
+    if (++nlines > max_lines)
+      return sc_fail(L, lineno, lua_pushfstring(L, "more than %I lines in one reply (max_lines)",
+                                                max_lines), NULL, 0);
+    if (first_code < 0)
+      first_code = c;
+    else if (c != first_code && !wline[W_CODES])
+      wline[W_CODES] = lineno;
+    code = c;
+
+    /* the text, with its enhanced code (RFC 2034 4) taken off */
+    text = bare ? lp + 3 : lp + 4;
+    tn = bare ? 0 : ll - 4;
+    en = sc_enhanced_len(text, tn);
+    if (en > 0 && text[0] != lp[0]) {
+      if (!wline[W_ECLASS]) wline[W_ECLASS] = lineno;
+      en = 0;
+    }
+    if (en > 0) {
+      if (enh == NULL) {
+        enh = text;
+        enhn = en;
+      } else if ((en != enhn || memcmp(enh, text, en) != 0) && !wline[W_EDIFF]) {
+        wline[W_EDIFF] = lineno;
+      }
+      if (final) {
+        last_enh = text;
+        last_enhn = en;
+      }
+      enh_lines++;
+      text += en;
+      tn -= en;
+      while (tn > 0 && *text == ' ') {
+        text++;
+        tn--;
+      }
+    } else if (!missing_line) {
+      missing_line = lineno;
+    }
+    while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
+    lua_pushlstring(L, text, tn);
+    lua_rawseti(L, 8, nlines);
+    pos += adv;
+
+    /* A bare code ends the reply; in a whole text, lines of the same code
+     * after it show that it was meant as an inner line. */
+    if (bare && (flags & SC_WHOLE) && !sc_only_line_ends(s, pos, len)) {
+      const char *nx = s + pos;
+      while (*nx == '\r' || *nx == '\n') nx++;
+      if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0) {
+        if (!wline[W_BARE]) wline[W_BARE] = lineno;
+        final = 0;
+      }
+    }
+  }
+
+  if (flags & SC_WHOLE) {
+    if (!sc_only_line_ends(s, pos, len))
+      return sc_fail(L, lineno + 1, "more text after the final line", s + pos, len - pos);
+    if (pos < len && !wline[W_EMPTY]) wline[W_EMPTY] = lineno + 1;
+    pos = len;
+  }
+
+  /* The enhanced code: the final line's, else the first one seen. */
+  if (last_enh != NULL) {
+    enh = last_enh;
+    enhn = last_enhn;
+  }
+  if (enh != NULL) {
+    if (enh_lines < nlines && !wline[W_EPARTIAL]) wline[W_EPARTIAL] = missing_line;
+    if (enh[0] - '0' != code / 100) {
+      if (!wline[W_ECLASS]) wline[W_ECLASS] = lineno;
+      enh = NULL;
+    }
+  }
+
+  /* warnings: errors in strict mode */
+  {
+    int nwarn = 0, firstw = -1;
+    for (i = 0; i < W_COUNT; i++) {
+      if (wline[i]) {
+        nwarn++;
+        if (firstw < 0 || wline[i] < wline[firstw]) firstw = i;
+      }
+    }
+    if (nwarn > 0 && (flags & SC_STRICT)) {
+      lua_pushnil(L);
+      lua_pushfstring(L, sc_warnings[firstw], wline[firstw]);
+      return 2;
+    }
+    lua_createtable(L, 0, 7); /* 9: the reply */
+    if (nwarn == 0) {
+      lua_pushvalue(L, 7);
+    } else {
+      int n = 0;
+      lua_createtable(L, nwarn, 0);
+      for (i = 0; i < W_COUNT; i++) {
+        if (wline[i]) {
+          lua_pushfstring(L, sc_warnings[i], wline[i]);
+          lua_rawseti(L, -2, ++n);
+        }
+      }
+    }
+    lua_setfield(L, 9, "warnings");
+  }
+  lua_pushinteger(L, code);
+  lua_setfield(L, 9, "code");
+  if (enh != NULL) {
+    lua_pushlstring(L, enh, enhn);
+    lua_setfield(L, 9, "enhanced");
+  }
+  lua_pushstring(L, sc_class_names[code / 100]);
+  lua_setfield(L, 9, "class");
+  lua_pushstring(L, sc_category_names[code / 10 % 10]);
+  lua_setfield(L, 9, "category");
+  if (nlines == 1) {
+    lua_rawgeti(L, 8, 1);
+  } else {
+    luaL_Buffer b;
+    luaL_buffinit(L, &b);
+    for (i = 1; i <= nlines; i++) {
+      if (i > 1) luaL_addchar(&b, '\n');
+      lua_rawgeti(L, 8, i);
+      luaL_addvalue(&b);
+    }
+    luaL_pushresult(&b);
+  }
+  lua_setfield(L, 9, "text");
+  lua_pushvalue(L, 8);
+  lua_setfield(L, 9, "lines");
+  lua_pushvalue(L, 6);
+  lua_setmetatable(L, 9);
+  lua_pushinteger(L, (lua_Integer)pos + 1);
+  return 2;
+}
+
+/* ------------------------------------------------------------------- open */
+
+static const luaL_Reg sc_funcs[] = {
+  {"reply", l_reply},
+  {"codes", l_codes},
+  {"status", l_status},
+  {"statuses", l_statuses},
+  {"class", l_class},
+  {"subject", l_subject},
+  {"command", l_command},
+  {"commands", l_commands},
+  {"profiles", l_profiles},
+  {"parse", l_parse},
+  {"STRICT", NULL},
+  {"EOF", NULL},
+  {"WHOLE", NULL},
+  {"_VERSION", NULL},
+  {NULL, NULL}
+};
+
+SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L);
+SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L) {
+  luaL_newlib(L, sc_funcs);
+  lua_pushinteger(L, SC_STRICT);
+  lua_setfield(L, -2, "STRICT");
+  lua_pushinteger(L, SC_EOF);
+  lua_setfield(L, -2, "EOF");
+  lua_pushinteger(L, SC_WHOLE);
+  lua_setfield(L, -2, "WHOLE");
+  lua_pushliteral(L, SMTPCODES_VERSION);
+  lua_setfield(L, -2, "_VERSION");
+  return 1;
+}

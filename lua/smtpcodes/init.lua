@@ -1,0 +1,52 @@
+--- smtpcodes: SMTP reply codes for Lua 5.4.
+--
+-- Knowledge (every standard reply code, enhanced status code and per-command
+-- reply table), a reply parser and streaming reader, decisions, and reply
+-- building. `require "smtpcodes"` loads only the C tables; each part of the
+-- API is loaded the first time it is used, and `smtpcodes[550]` is
+-- `smtpcodes.lookup(550)`.
+-- @module smtpcodes
+local core = require("smtpcodes.core")
+
+local rawset, require, type = rawset, require, type
+
+local M = { _VERSION = core._VERSION }
+
+-- Which module provides each function of the API.
+local provider = {
+  lookup = "smtpcodes.knowledge",
+  command = "smtpcodes.knowledge",
+  commands = "smtpcodes.knowledge",
+  profiles = "smtpcodes.knowledge",
+  codes = "smtpcodes.knowledge",
+  statuses = "smtpcodes.knowledge",
+  search = "smtpcodes.knowledge",
+  parse = "smtpcodes.reply",
+  reader = "smtpcodes.reply",
+  capabilities = "smtpcodes.reply",
+  decide = "smtpcodes.decide",
+  policy = "smtpcodes.decide",
+  reason = "smtpcodes.decide",
+  reasons = "smtpcodes.decide",
+  format = "smtpcodes.format",
+}
+
+local lookup
+
+return setmetatable(M, {
+  __name = "smtpcodes",
+  __index = function(_, key)
+    local from = provider[key]
+    if from then
+      local f = require(from)[key]
+      rawset(M, key, f)
+      return f
+    end
+    local t = type(key)
+    if t == "number" or (t == "string" and key:find("^[%dXx]")) then
+      lookup = lookup or require("smtpcodes.knowledge").lookup
+      return (lookup(key))
+    end
+    return nil
+  end,
+})

@@ -1,0 +1,76 @@
+--- Internal helpers shared by the smtpcodes modules. Not part of the API.
+-- @module smtpcodes.util
+local error, getmetatable, next, rawlen, select, setmetatable, tostring, type = error,
+  getmetatable, next, rawlen, select, setmetatable, tostring, type
+local format = string.format
+
+local M = {}
+
+--- Raises "bad argument #n to 'fname' (msg)", blaming the caller of the
+-- API function that called this helper.
+function M.argerror(n, fname, msg)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+end
+
+--- The name of a value's type for error messages; a table's metatable
+-- __name is used, as luaL_typeerror does.
+function M.typename(v)
+  local t = type(v)
+  if t == "table" then
+    local mt = getmetatable(v)
+    if type(mt) == "table" and type(mt.__name) == "string" then return mt.__name end
+    if type(mt) == "string" then return mt end
+  end
+  return t
+end
+
+--- Raises the standard type error unless type(v) is one of the wanted types.
+function M.checktype(v, n, fname, wanted, ...)
+  local t = type(v)
+  if t == wanted then return v end
+  for i = 1, select("#", ...) do
+    if t == select(i, ...) then return v end
+  end
+  local names = wanted
+  for i = 1, select("#", ...) do names = names .. " or " .. select(i, ...) end
+  error(format("bad argument #%d to '%s' (%s expected, got %s)", n, fname, names,
+    M.typename(v)), 3)
+end
+
+--- Server or user text made safe to show in one line of a message:
+-- control and non-ASCII bytes become \xNN, quotes are escaped, and long
+-- text is cut.
+function M.quote(s, max)
+  s = tostring(s)
+  max = max or 48
+  local cut = #s > max
+  if cut then s = s:sub(1, max) end
+  s = s:gsub("[^\32-\126]", function(c) return format("\\x%02x", c:byte()) end)
+       :gsub("'", "\\'")
+  return "'" .. s .. (cut and "...'" or "'")
+end
+
+local function readonly_error(_, k)
+  error(format("attempt to modify a read-only smtpcodes value (field %s)", M.quote(k)), 2)
+end
+
+--- A read-only view of the table t. Reads, #, pairs and ipairs see t;
+-- writes raise. `mt` gives extra metamethods (__tostring, __name, ...) and
+-- `class` what getmetatable returns.
+function M.freeze(t, mt, class)
+  local meta = {
+    __index = t,
+    __newindex = readonly_error,
+    __len = function() return rawlen(t) end,
+    __pairs = function() return next, t, nil end,
+    __metatable = class or false,
+  }
+  if mt then
+    for k, v in next, mt do
+      if meta[k] == nil then meta[k] = v end
+    end
+  end
+  return setmetatable({}, meta)
+end
+
+return M
