@@ -66,8 +66,9 @@ function Status.__tostring(s)
 end
 
 --- The codes one command may get under one profile. Fields: name, profile,
--- success, intermediate, failure, any, references. Method: allows(code),
--- reference(code).
+-- success, intermediate, failure, any (class digits of which every code is
+-- allowed, as BDAT's 4yz and 5yz), any_references, references. Methods:
+-- allows(code), reference(code).
 local Command = { __name = "smtpcodes.Command" }
 M.Command = Command
 local CommandMethods = {}
@@ -87,7 +88,7 @@ local function codeof(v, fname)
   if type(v) == "table" then v = v.code end
   local n = tointeger(v)
   if not n then
-    argerror(1, fname, "integer reply code or object with a code expected, got " .. util.typename(v))
+    argerror(1, fname, "reply code or object with a code expected, got " .. util.typename(v))
   end
   return n
 end
@@ -305,6 +306,7 @@ local function make_command(profile, name)
     intermediate = freeze(intermediate),
     failure = freeze(failure),
     any = freeze(anyclasses),
+    any_references = freeze(split(anyrefs, "; ")),
     references = freeze(references),
   }, { __index = CommandMethods }), Command, Command)
   private[cmd] = p

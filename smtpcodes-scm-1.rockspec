@@ -1,0 +1,35 @@
+rockspec_format = "3.0"
+package = "smtpcodes"
+version = "scm-1"
+source = {
+  url = "git+https://github.com/smtpcodes/smtpcodes.git",
+}
+description = {
+  summary = "SMTP reply codes for Lua 5.4: knowledge, reply parsing, decisions, built replies",
+  detailed = [[
+Every standard SMTP reply code and enhanced status code with texts,
+references and plain-language explanations, the codes each command may
+return, a bounded parser and streaming reader for what real servers send,
+decisions (ok, continue, retry, fail, close) and injection-safe replies.
+A C core holds the tables; a Lua layer holds the API.]],
+  homepage = "https://github.com/smtpcodes/smtpcodes",
+  license = "MIT",
+}
+dependencies = {
+  "lua >= 5.4, < 5.5",
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["smtpcodes.core"] = { sources = { "csrc/smtpcodes.c" }, incdirs = { "csrc" } },
+    ["smtpcodes"] = "lua/smtpcodes/init.lua",
+    ["smtpcodes.util"] = "lua/smtpcodes/util.lua",
+    ["smtpcodes.knowledge"] = "lua/smtpcodes/knowledge.lua",
+    ["smtpcodes.reply"] = "lua/smtpcodes/reply.lua",
+  },
+  install = {
+    bin = { smtpcodes = "bin/smtpcodes" },
+  },
+}
+test_dependencies = { "busted" }
+test = { type = "busted" }

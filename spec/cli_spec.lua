@@ -1,0 +1,114 @@
+local support = require("spec.support")
+
+local function cli(args)
+  return support.run(support.ENV .. "lua5.4 bin/smtpcodes " .. args)
+end
+
+describe("bin/smtpcodes", function()
+  it("explains a basic code", function()
+    local out, err, status = cli("550")
+    assert.are.equal(0, status, err)
+    assert.matches("^550  Requested action not taken: mailbox unavailable\n", out)
+    assert.matches("permanent negative", out)
+    assert.matches("References: RFC 5321 §4.2.2", out, 1, true)
+    assert.are.equal("", err)
+  end)
+
+  it("explains an enhanced code and a class-free one", function()
+    local out, _, status = cli("5.7.1")
+    assert.are.equal(0, status)
+    assert.matches("^5%.7%.1  Delivery not authorized, message refused\n", out)
+    assert.matches("class 5: Permanent Failure; subject 7: Security or Policy Status", out, 1, true)
+    out, _, status = cli("X.1.1")
+    assert.are.equal(0, status)
+    assert.matches("^X%.1%.1  Bad destination mailbox address\n", out)
+    assert.matches("Usual basic codes: 451 550", out, 1, true)
+  end)
+
+  it("explains a whole reply line, code and enhanced code", function()
+    local out, _, status = cli("'451 4.7.1 Greylisted, try again later'")
+    assert.are.equal(0, status)
+    assert.matches("^451  Requested action aborted", out)
+    assert.matches("\n4%.7%.1  Delivery not authorized", out)
+  end)
+
+  it("shows a command's reply table, in either profile", function()
+    local out, _, status = cli("rcpt")
+    assert.are.equal(0, status)
+    assert.matches("^RCPT %(profile rfc5321%)\n", out)
+    assert.matches("\n  556  failure  Domain does not accept mail\n", out, 1, true)
+    local old = cli("rcpt --profile rfc821")
+    assert.matches("^RCPT %(profile rfc821%)\n", old)
+    assert.matches("521  failure", old, 1, true)
+    assert.is_nil(old:find("556", 1, true))
+    assert.are.equal(old, (cli("--profile=rfc821 RCPT")))
+  end)
+
+  it("searches the texts", function()
+    local out, _, status = cli("--search mailbox full")
+    assert.are.equal(0, status)
+    assert.are.equal("X.2.2 Mailbox full (mailbox status)\n", out)
+    local _, err, status2 = cli("--search zebra")
+    assert.are.equal(1, status2)
+    assert.are.equal("smtpcodes: nothing matches 'zebra'\n", err)
+  end)
+
+  it("lists the commands", function()
+    local out, _, status = cli("--commands --profile rfc821")
+    assert.are.equal(0, status)
+    assert.matches("^CONNECT DATA DATA_END EHLO EXPN HELO HELP MAIL NOOP QUIT RCPT RSET SAML"
+      .. " SEND SOML TURN VRFY\n$", out)
+  end)
+
+  it("prints help and the version", function()
+    local out, _, status = cli("--help")
+    assert.are.equal(0, status)
+    assert.matches("^usage: smtpcodes", out)
+    for _, opt in ipairs { "--profile", "--search", "--commands", "--help", "--version" } do
+      assert.matches(opt, out, 1, true)
+    end
+    out = cli("--version")
+    assert.matches("^smtpcodes %d+%.%d+%.%d+\n$", out)
+  end)
+
+  it("fails with one clear line for malformed or unknown input", function()
+    local cases = {
+      { "5.1", "smtpcodes: invalid code '5.1': an enhanced code has three parts" },
+      { "abc", "smtpcodes: unknown command 'abc' in profile rfc5321" },
+      { "99", "smtpcodes: invalid code '99': a reply code has three digits" },
+      { "--profile rfc2821 rcpt", "smtpcodes: unknown profile 'rfc2821'" },
+      { "'550-oops'", "smtpcodes: line 1: incomplete reply" },
+    }
+    for _, case in ipairs(cases) do
+      local out, err, status = cli(case[1])
+      assert.are.equal(1, status, case[1])
+      assert.are.equal("", out, case[1])
+      assert.matches("^" .. case[2]:gsub("%p", "%%%0"), err)
+      assert.matches("^[^\n]*\n$", err)
+    end
+  end)
+
+  it("explains a code no standard defines by its digits, and exits 1", function()
+    local out, err, status = cli("559")
+    assert.are.equal(1, status)
+    assert.matches("No standard defines 559", out)
+    assert.are.equal("smtpcodes: 559: not defined by any standard (explained by its digits)\n", err)
+  end)
+
+  it("refuses unknown options and missing arguments as usage errors", function()
+    local _, err, status = cli("--frobnicate")
+    assert.are.equal(2, status)
+    assert.matches("unknown option %-%-frobnicate", err)
+    _, _, status = cli("")
+    assert.are.equal(2, status)
+  end)
+
+  it("keeps every line within 80 columns", function()
+    for _, args in ipairs { "550", "5.7.1", "rcpt", "bdat", "X.6.8", "421" } do
+      local out = cli(args)
+      for line in out:gmatch("[^\n]+") do
+        assert.is_true(utf8.len(line) <= 80, args .. ": " .. line)
+      end
+    end
+  end)
+end)

@@ -1,0 +1,90 @@
+-- Every example of README.md runs here: each ```lua block, with its printed
+-- lines compared to its "--> ..." comments, and each ```console block, with
+-- the command's output compared to the lines under it.
+local support = require("spec.support")
+
+local readme = support.read("README.md")
+
+local function blocks(kind)
+  local list = {}
+  local n = 0
+  for body in readme:gmatch("\n```" .. kind .. "\n(.-)\n```") do
+    n = n + 1
+    list[#list + 1] = { n = n, body = body }
+  end
+  return list
+end
+
+local function lines(s)
+  local list = {}
+  for line in (s .. "\n"):gmatch("(.-)\n") do list[#list + 1] = line end
+  return list
+end
+
+describe("README.md", function()
+  it("has Lua and console examples", function()
+    assert.is_true(#blocks("lua") >= 5)
+    assert.is_true(#blocks("console") >= 3)
+  end)
+
+  for _, b in ipairs(blocks("lua")) do
+    it("runs Lua example " .. b.n .. " and prints what it says", function()
+      local expected = {}
+      for line in b.body:gmatch("[^\n]+") do
+        local want = line:match("%-%->%s?(.*)$")
+        if want then expected[#expected + 1] = want end
+      end
+      local printed = {}
+      local env = setmetatable({}, { __index = _G })
+      env.print = function(...)
+        local parts = table.pack(...)
+        for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+        for _, l in ipairs(lines(table.concat(parts, "\t", 1, parts.n))) do
+          printed[#printed + 1] = l
+        end
+      end
+      env.require = require
+      local chunk = assert(load(b.body, "=README example " .. b.n, "t", env))
+      chunk()
+      assert.are.same(expected, printed)
+    end)
+  end
+
+  for _, b in ipairs(blocks("console")) do
+    it("runs console example " .. b.n .. " with the output it shows", function()
+      local cmd, expected, input = nil, {}, {}
+      for _, line in ipairs(lines(b.body)) do
+        local c = line:match("^%$ (.*)$")
+        if c then
+          assert.is_nil(cmd, "one command per console block")
+          cmd = c
+        elseif line:find("^> ") then
+          input[#input + 1] = line:sub(3)
+        else
+          expected[#expected + 1] = line
+        end
+      end
+      local out
+      if cmd:find("^smtpcodes") then
+        out = support.run(support.ENV .. "lua5.4 bin/" .. cmd)
+        assert.are.same(expected, lines((out:gsub("\n$", ""))))
+      elseif cmd == "lua5.4 -l smtpcodes" then
+        local f = os.tmpname()
+        local h = assert(io.open(f, "w"))
+        h:write(table.concat(input, "\n"), "\n")
+        h:close()
+        out = support.run(support.ENV .. "lua5.4 -i -l smtpcodes < " .. f)
+        os.remove(f)
+        -- the output without prompts, banner and (with readline) the echoed input
+        local got, echoed = {}, support.set(input)
+        for _, l in ipairs(lines(out)) do
+          l = l:gsub("^[>%s]+", "")
+          if l ~= "" and not l:find("^Lua 5%.4") and not echoed[l] then got[#got + 1] = l end
+        end
+        assert.are.same(expected, got)
+      else
+        error("no runner for console command: " .. cmd)
+      end
+    end)
+  end
+end)
