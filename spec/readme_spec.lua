@@ -44,8 +44,24 @@ describe("README.md", function()
         end
       end
       env.require = require
+      -- an example that talks to `host` and `port` gets a scripted server
+      local server
+      if b.body:find("%f[%w]port%f[%W]") then
+        local portfile = os.tmpname()
+        server = io.popen("lua5.4 spec/fake_server.lua " .. portfile, "r")
+        local port
+        for _ = 1, 100 do
+          port = tonumber(support.read(portfile):match("%d+"))
+          if port then break end
+          require("socket").sleep(0.05)
+        end
+        os.remove(portfile)
+        env.host, env.port = "127.0.0.1", assert(port, "the scripted server did not start")
+      end
       local chunk = assert(load(b.body, "=README example " .. b.n, "t", env))
-      chunk()
+      local ok, err = pcall(chunk)
+      if server then server:close() end
+      assert(ok, err)
       assert.are.same(expected, printed)
     end)
   end
