@@ -24,8 +24,7 @@ DEPS_BUILD := lua5.4 liblua5.4-dev pkg-config gcc make
 DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket
 
 CORE  := build/smtpcodes/core.so
-GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h
-DATA  := data/replies.tsv data/enhanced.tsv data/enhanced-classes.tsv data/commands.tsv
+GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h csrc/reasons_gen.h
 RUN   := LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;'
 
 all: $(CORE)

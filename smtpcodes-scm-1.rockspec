@@ -26,6 +26,8 @@ build = {
     ["smtpcodes.util"] = "lua/smtpcodes/util.lua",
     ["smtpcodes.knowledge"] = "lua/smtpcodes/knowledge.lua",
     ["smtpcodes.reply"] = "lua/smtpcodes/reply.lua",
+    ["smtpcodes.decide"] = "lua/smtpcodes/decide.lua",
+    ["smtpcodes.format"] = "lua/smtpcodes/format.lua",
   },
   install = {
     bin = { smtpcodes = "bin/smtpcodes" },

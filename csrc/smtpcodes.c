@@ -25,6 +25,7 @@
 #include "replies_gen.h"
 #include "enhanced_gen.h"
 #include "commands_gen.h"
+#include "reasons_gen.h"
 
 #define SC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define SC_ISDIGIT(c) ((unsigned char)((c) - '0') < 10)
@@ -217,6 +218,53 @@ static int l_profiles(lua_State *L) {
   for (i = 0; sc_profiles[i] != NULL; i++) {
     lua_pushstring(L, sc_profiles[i]);
     lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+/* ---------------------------------------------------------------- reasons */
+
+/* core.reasons() --> {{name, kind, description}, ...} (fresh tables) */
+static int l_reasons(lua_State *L) {
+  size_t i;
+  lua_createtable(L, (int)SC_COUNT(sc_reasons), 0);
+  for (i = 0; i < SC_COUNT(sc_reasons); i++) {
+    lua_createtable(L, 3, 0);
+    lua_pushstring(L, sc_reasons[i].name);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, sc_reasons[i].kind);
+    lua_rawseti(L, -2, 2);
+    lua_pushstring(L, sc_reasons[i].description);
+    lua_rawseti(L, -2, 3);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  return 1;
+}
+
+/* core.rules() --> {{match, key, command | false, reason, strong, references}, ...}
+ * in the order of the data file (fresh tables) */
+static int l_rules(lua_State *L) {
+  size_t i;
+  lua_createtable(L, (int)SC_COUNT(sc_rules), 0);
+  for (i = 0; i < SC_COUNT(sc_rules); i++) {
+    const sc_rule *r = &sc_rules[i];
+    lua_createtable(L, 6, 0);
+    lua_pushstring(L, r->match);
+    lua_rawseti(L, -2, 1);
+    lua_pushstring(L, r->key);
+    lua_rawseti(L, -2, 2);
+    if (r->command != NULL)
+      lua_pushstring(L, r->command);
+    else
+      lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, 3);
+    lua_pushstring(L, r->reason);
+    lua_rawseti(L, -2, 4);
+    lua_pushboolean(L, r->strong);
+    lua_rawseti(L, -2, 5);
+    lua_pushstring(L, r->refs);
+    lua_rawseti(L, -2, 6);
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
   return 1;
 }
@@ -537,6 +585,8 @@ static const luaL_Reg sc_funcs[] = {
   {"command", l_command},
   {"commands", l_commands},
   {"profiles", l_profiles},
+  {"reasons", l_reasons},
+  {"rules", l_rules},
   {"parse", l_parse},
   {"STRICT", NULL},
   {"EOF", NULL},

@@ -55,4 +55,21 @@ typedef struct sc_command {
   const char *anyrefs;     /* references for `any`, or NULL */
 } sc_command;
 
+/* A bounce reason and whether it is hard, soft or follows the class. */
+typedef struct sc_reason {
+  const char *name;
+  const char *kind;        /* "hard", "soft" or "class" */
+  const char *description;
+} sc_reason;
+
+/* A rule that maps a reply to a bounce reason (data/reason-rules.tsv). */
+typedef struct sc_rule {
+  const char *match;       /* "enhanced", "basic" or "phrase" */
+  const char *key;
+  const char *command;     /* NULL: any command */
+  const char *reason;
+  int strong;
+  const char *refs;
+} sc_rule;
+
 #endif

@@ -111,7 +111,7 @@ describe("the generated headers", function()
     assert.is_true(os.execute("mkdir -p " .. dir))
     local _, err, status = support.run("lua5.4 tools/gentables.lua data " .. dir)
     assert.are.equal(0, status, err)
-    for _, h in ipairs { "replies_gen.h", "enhanced_gen.h", "commands_gen.h" } do
+    for _, h in ipairs { "replies_gen.h", "enhanced_gen.h", "commands_gen.h", "reasons_gen.h" } do
       assert.are.equal(support.read("csrc/" .. h), support.read(dir .. "/" .. h), h)
     end
     os.execute("rm -rf " .. dir)

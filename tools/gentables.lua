@@ -1,8 +1,9 @@
 -- tools/gentables.lua DATADIR OUTDIR
 --
 -- Reads the hand-edited tables in DATADIR (replies.tsv, enhanced.tsv,
--- enhanced-classes.tsv, commands.tsv), validates every row and writes the
--- C headers replies_gen.h, enhanced_gen.h and commands_gen.h into OUTDIR.
+-- enhanced-classes.tsv, commands.tsv, reasons.tsv, reason-rules.tsv),
+-- validates every row and writes the C headers replies_gen.h,
+-- enhanced_gen.h, commands_gen.h and reasons_gen.h into OUTDIR.
 -- Pure Lua 5.4, no dependencies. The output depends on the input alone
 -- (no dates, no paths), so `make check-gen` can compare it byte for byte.
 
@@ -63,8 +64,9 @@ local function rows(name, ncols, nopt)
   return list
 end
 
-local function check_refs(refs)
+local function check_refs(refs, phrase)
   if refs == "" then fail("missing reference") end
+  if phrase and refs == "server wording" then return refs end
   for ref in (refs .. "; "):gmatch("(.-); ") do
     if not (ref:find("^RFC %d+") or ref:find("^IANA ") or ref:find("^draft%-")) then
       fail("reference %q is not 'RFC n', 'IANA ...' or 'draft-...'", ref)
@@ -295,4 +297,79 @@ do
   for _, p in ipairs(pnames) do pl[#pl + 1] = cstr(p) end
   out[#out + 1] = "static const char *const sc_profiles[] = {" .. concat(pl, ", ") .. ", NULL};"
   write("commands_gen.h", out)
+end
+
+------------------------------------------------------------------ reasons
+local reasons, vocabulary = {}, {}
+for _, r in ipairs(rows("reasons.tsv", 3)) do
+  current = r.where
+  local name, kind = r[1], r[2]
+  if not name:find("^[%l_]+$") then fail("bad reason name %q", name) end
+  if vocabulary[name] then fail("duplicate reason %s", name) end
+  if kind ~= "hard" and kind ~= "soft" and kind ~= "class" then
+    fail("kind must be hard, soft or class, not %q", kind)
+  end
+  vocabulary[name] = true
+  reasons[#reasons + 1] = { name, kind, r[3] }
+end
+if not vocabulary.unknown then
+  current = "reasons.tsv"
+  fail("the reason unknown is missing")
+end
+
+local rules, seen_rule, covered = {}, {}, {}
+for _, r in ipairs(rows("reason-rules.tsv", 6)) do
+  current = r.where
+  local match, key, cmd, reason, strength = r[1], r[2], r[3], r[4], r[5]
+  local refs = check_refs(r[6], match == "phrase")
+  if match == "enhanced" then
+    local s, d = key:match("^X%.(%d+)%.(%d+)$")
+    if not s or not seen_status[math.tointeger(tonumber(s)) * 1000 + math.tointeger(tonumber(d))]
+    then
+      fail("%q is not a detail code of enhanced.tsv", key)
+    end
+    covered[key] = true
+  elseif match == "basic" then
+    if not known_basic[check_code(key)] then fail("basic code %s is not in replies.tsv", key) end
+  elseif match == "phrase" then
+    if key == "" or key ~= key:lower() or key ~= key:match("^%s*(.-)%s*$") then
+      fail("a phrase is lower case, without surrounding spaces")
+    end
+  else
+    fail("match must be enhanced, basic or phrase, not %q", match)
+  end
+  if cmd ~= "" and not (profiles.rfc5321 and profiles.rfc5321[cmd]) then
+    fail("command %q is not in profile rfc5321", cmd)
+  end
+  if not vocabulary[reason] then fail("reason %q is not in reasons.tsv", reason) end
+  if strength ~= "strong" and strength ~= "weak" then fail("strength must be strong or weak") end
+  local id = match .. " " .. key .. " " .. cmd
+  if seen_rule[id] then fail("duplicate rule %s", id) end
+  seen_rule[id] = true
+  rules[#rules + 1] = { match, key, cmd ~= "" and cmd or nil, reason, strength == "strong", refs }
+end
+for _, st in ipairs(statuses) do
+  local key = format("X.%d.%d", st[1], st[2])
+  if not covered[key] then
+    current = "reason-rules.tsv"
+    fail("no rule maps %s to a reason", key)
+  end
+end
+do
+  local out = {}
+  header(out, "data/reasons.tsv and data/reason-rules.tsv")
+  out[#out + 1] = "static const sc_reason sc_reasons[] = {"
+  for _, r in ipairs(reasons) do
+    out[#out + 1] = format("  {%s, %s,\n   %s},", cstr(r[1]), cstr(r[2]), cstr(r[3]))
+  end
+  out[#out + 1] = "};"
+  out[#out + 1] = ""
+  out[#out + 1] = "/* In the order of data/reason-rules.tsv, which is the order phrases are tried. */"
+  out[#out + 1] = "static const sc_rule sc_rules[] = {"
+  for _, r in ipairs(rules) do
+    out[#out + 1] = format("  {%s, %s, %s, %s, %d, %s},", cstr(r[1]), cstr(r[2]), cstr(r[3]),
+      cstr(r[4]), r[5] and 1 or 0, cstr(r[6]))
+  end
+  out[#out + 1] = "};"
+  write("reasons_gen.h", out)
 end

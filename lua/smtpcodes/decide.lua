@@ -1,0 +1,375 @@
+--- Decisions: what a reply means for the recipient, the message or the
+-- session, overridable policies, and bounce reasons.
+-- @module smtpcodes.decide
+local core = require("smtpcodes.core")
+local util = require("smtpcodes.util")
+local knowledge = require("smtpcodes.knowledge")
+
+local argerror, checktype, quote = util.argerror, util.checktype, util.quote
+local getmetatable, ipairs, pairs, setmetatable, type = getmetatable, ipairs, pairs,
+  setmetatable, type
+local tointeger, tonumber = math.tointeger, tonumber
+local sort = table.sort
+local find, format, lower = string.find, string.format, string.lower
+
+local M = {}
+
+-- The scope of each command's outcome; every other command: the session.
+local SCOPE = {
+  RCPT = "recipient",
+  MAIL = "message", DATA = "message", DATA_END = "message", BDAT = "message", BURL = "message",
+}
+
+local ACTIONS = { ok = true, continue = true, retry = true, fail = true, close = true }
+
+-------------------------------------------------------------- arguments
+
+-- The Command a `command` argument names (a name or a Command); raises for
+-- an unknown one.
+local function command_of(command, n, fname)
+  if getmetatable(command) == knowledge.Command then return command end
+  checktype(command, n, fname, "string")
+  local cmd, err = knowledge.command(command)
+  if not cmd then argerror(n, fname, err) end
+  return cmd
+end
+
+-- code, enhanced code (or nil), and the object given (or nil) of a reply
+-- argument: a Reply, a Code, or a reply code.
+local function reply_of(v, n, fname)
+  local code, enhanced, obj
+  if type(v) == "table" then
+    code, obj = v.code, v
+    if getmetatable(v) ~= knowledge.Code and type(v.enhanced) == "string" then
+      enhanced = v.enhanced
+    end
+  elseif type(v) == "number" or type(v) == "string" then
+    code = tonumber(v)
+  else
+    argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v))
+  end
+  code = tointeger(code)
+  if not code or code < 100 or code > 599 then
+    argerror(n, fname, "reply code from 100 to 599 expected, got " .. quote(v))
+  end
+  return code, enhanced, obj
+end
+
+----------------------------------------------------------------- reasons
+
+local rules -- compiled data/reason-rules.tsv, built on first use
+local kinds -- reason --> "hard" | "soft" | "class"
+
+local function compile_rules()
+  kinds = {}
+  for _, r in ipairs(core.reasons()) do kinds[r[1]] = r[2] end
+  rules = { enhanced = {}, basic = {}, phrase = {} }
+  for _, r in ipairs(core.rules()) do
+    local rule = { key = r[2], command = r[3] or nil, reason = r[4], strong = r[5], ref = r[6] }
+    if r[1] == "enhanced" then
+      rules.enhanced[rule.key] = rule
+    elseif r[1] == "basic" then
+      local code = tointeger(tonumber(rule.key))
+      rules.basic[code] = rules.basic[code] or {}
+      local list = rules.basic[code]
+      list[#list + 1] = rule
+    else
+      rules.phrase[#rules.phrase + 1] = rule
+    end
+  end
+end
+
+-- The reason of a failure reply, its kind and the rule that gave it.
+local function find_reason(code, enhanced, text, command)
+  if not rules then compile_rules() end
+  local weak
+  -- 1. the enhanced code, else its subject's generic code (RFC 3463 2)
+  if enhanced then
+    local key = "X" .. enhanced:sub(2)
+    local rule = rules.enhanced[key]
+    if not rule then
+      rule = rules.enhanced[key:match("^X%.%d+") .. ".0"]
+      if rule and rule.strong then rule = { reason = rule.reason, ref = rule.ref } end
+    end
+    if rule then
+      if rule.strong then return rule end
+      weak = rule
+    end
+  end
+  -- 2. the basic code, a rule for this command before one for any command
+  local list = rules.basic[code]
+  if list then
+    local best
+    for _, rule in ipairs(list) do
+      if rule.command == command then
+        best = rule
+        break
+      elseif not rule.command and not best then
+        best = rule
+      end
+    end
+    if best then
+      if best.strong then return best end
+      weak = weak or best
+    end
+  end
+  -- 3. phrases, as plain case-insensitive substrings, in the data's order
+  if type(text) == "string" and text ~= "" then
+    local lowered = lower(text)
+    for _, rule in ipairs(rules.phrase) do
+      if (not rule.command or rule.command == command) and find(lowered, rule.key, 1, true) then
+        if rule.strong then return rule end
+        weak = weak or rule
+      end
+    end
+  end
+  return weak or { reason = "unknown", ref = "RFC 5321 §4.2.1" }
+end
+
+local function kind_of(reason, code)
+  local kind = kinds[reason]
+  if kind == "class" then return code >= 500 and "hard" or "soft" end
+  return kind
+end
+
+--- The bounce reason of a failure reply.
+-- @param reply a Reply, a Code or a reply code
+-- @tparam[opt] string command the command the reply answered
+-- @treturn string reason, from the vocabulary of `smtpcodes.reasons()`,
+--   or nil for a reply that is no failure (1yz, 2yz, 3yz)
+-- @treturn string "hard" or "soft"
+-- @treturn string the rule that decided
+function M.reason(reply, command)
+  local code, enhanced, obj = reply_of(reply, 1, "reason")
+  local name
+  if command ~= nil then name = command_of(command, 2, "reason").name end
+  if code < 400 then return nil end
+  local text = obj and type(obj.text) == "string" and getmetatable(obj) ~= knowledge.Code and
+    obj.text or nil
+  local rule = find_reason(code, enhanced, text, name)
+  return rule.reason, kind_of(rule.reason, code), rule.ref
+end
+
+--- The vocabulary of bounce reasons: a fresh list of
+-- {name =, kind = "hard"|"soft"|"class", description =}.
+function M.reasons()
+  local list = {}
+  for i, r in ipairs(core.reasons()) do
+    list[i] = { name = r[1], kind = r[2], description = r[3] }
+  end
+  return list
+end
+
+----------------------------------------------------------------- policies
+
+local Policy = { __name = "smtpcodes.Policy" }
+Policy.__index = Policy
+M.Policy = Policy
+
+-- Classifies an override key: "enhanced" (with its canonical form),
+-- "basic" (with its code) or "phrase" (lower case); nil and why for a bad key.
+local function classify(key)
+  if type(key) == "number" then
+    local code = tointeger(key)
+    local obj = code and knowledge.lookup(code)
+    if obj and obj.code then return "basic", code end
+    return nil, "not a reply code"
+  end
+  if type(key) ~= "string" then return nil, "a key is a code or a string" end
+  if key:find("^%d+$") then
+    local obj = knowledge.lookup(key)
+    if obj then return "basic", obj.code end
+    return nil, "not a reply code"
+  end
+  if key:find("^[%dXx]%.%d") then
+    local obj = knowledge.lookup(key)
+    if obj and obj.subject then return "enhanced", obj.code end
+    return nil, "not an enhanced status code"
+  end
+  local phrase = lower(key):match("^%s*(.-)%s*$")
+  if phrase == "" then return nil, "an empty phrase" end
+  return "phrase", phrase
+end
+
+local function compile_table(name, t)
+  local c = { enhanced = {}, basic = {}, phrase = {} }
+  for key, action in pairs(t) do
+    local where = format("overrides[%s][%s]", quote(name), type(key) == "string" and quote(key)
+      or tostring(key))
+    local kind, k = classify(key)
+    if not kind then argerror(1, "policy", format("%s: %s", where, k)) end
+    if not (ACTIONS[action] or type(action) == "function") then
+      argerror(1, "policy", format("%s: %s is not an action (ok, continue, retry, fail, close) "
+        .. "or a function", where, type(action) == "string" and quote(action) or type(action)))
+    end
+    local rule = { action = action, where = where, key = k }
+    if kind == "phrase" then
+      c.phrase[#c.phrase + 1] = rule
+    else
+      c[kind][k] = rule
+    end
+  end
+  -- longer phrases are more specific: try them first
+  sort(c.phrase, function(a, b)
+    if #a.key ~= #b.key then return #a.key > #b.key end
+    return a.key < b.key
+  end)
+  return c
+end
+
+--- A Policy: built-in decisions with the caller's overrides.
+-- @tparam table overrides keyed by command name (or "*" for every command),
+--   each a table keyed by basic code (550), enhanced code ("5.7.1" or
+--   "X.7.1") or text phrase, valued by an action or a
+--   function(reply, command) returning action[, reason]. The option
+--   `require_tls = true` turns off the fallback from EHLO to HELO.
+-- Raises, naming the bad key, for a malformed table.
+function M.policy(overrides)
+  checktype(overrides, 1, "policy", "table")
+  local p = { commands = {}, require_tls = false }
+  for name, t in pairs(overrides) do
+    if name == "require_tls" then
+      if type(t) ~= "boolean" then argerror(1, "policy", "require_tls must be a boolean") end
+      p.require_tls = t
+    else
+      if type(name) ~= "string" then
+        argerror(1, "policy", format("key %s is not a command name", tostring(name)))
+      end
+      local cname = name
+      if name ~= "*" then
+        local cmd = knowledge.command(name)
+        if not cmd then argerror(1, "policy", format("unknown command %s", quote(name))) end
+        cname = cmd.name
+      end
+      if type(t) ~= "table" then
+        argerror(1, "policy", format("overrides[%s] must be a table", quote(name)))
+      end
+      p.commands[cname] = compile_table(name, t)
+    end
+  end
+  return setmetatable(p, Policy)
+end
+
+-- The override for this reply in one compiled table: action, reason, rule.
+local function match_table(c, code, enhanced, text, obj, cmdname)
+  local candidates = {}
+  if enhanced then
+    candidates[#candidates + 1] = c.enhanced[enhanced]
+    candidates[#candidates + 1] = c.enhanced["X" .. enhanced:sub(2)]
+  end
+  candidates[#candidates + 1] = c.basic[code]
+  if text and #c.phrase > 0 then
+    local lowered = lower(text)
+    for _, rule in ipairs(c.phrase) do
+      if find(lowered, rule.key, 1, true) then candidates[#candidates + 1] = rule end
+    end
+  end
+  for _, rule in ipairs(candidates) do
+    local action, reason = rule.action, nil
+    if type(action) == "function" then
+      action, reason = action(obj or knowledge.lookup(code), cmdname)
+      if action ~= nil and not ACTIONS[action] then
+        error(format("policy function at %s returned %s, not an action", rule.where,
+          quote(action)), 0)
+      end
+    end
+    if action then return action, reason, "policy " .. rule.where end
+  end
+end
+
+--- Decides a reply under this policy; the same as smtpcodes.decide(command,
+-- reply, policy).
+function Policy:decide(command, reply)
+  return M.decide(command, reply, self)
+end
+
+---------------------------------------------------------------- decisions
+
+local CLASS_RULE = {
+  [2] = { "ok", "RFC 5321 §4.2.1: 2yz, positive completion" },
+  [3] = { "continue", "RFC 5321 §4.2.1: 3yz, positive intermediate: send the rest" },
+  [4] = { "retry", "RFC 5321 §4.2.1: 4yz, transient negative: the same command may work later" },
+  [5] = { "fail", "RFC 5321 §4.2.1: 5yz, permanent negative: do not repeat it unchanged" },
+}
+
+-- The built-in rules: action and rule, and extra info fields.
+local function builtin(cmd, code, policy)
+  local name, digit = cmd.name, code // 100
+  if code == 421 then
+    return "close", "RFC 5321 §3.8: 421, the server is closing the transmission channel"
+  elseif digit == 1 then
+    return "close", "RFC 5321 §4.2: a first digit other than 2 to 5 is fatal"
+  elseif name == "RCPT" and code == 552 then
+    return "retry", "RFC 5321 §4.5.3.1.10: 552 to RCPT is treated as 452 (too many recipients)"
+  elseif name == "EHLO" and (code == 500 or code == 502) then
+    if policy and policy.require_tls then
+      return "fail", "RFC 5321 §4.3.2: the server does not support EHLO, and TLS is required "
+        .. "(no fallback to HELO)"
+    end
+    return "fail", "RFC 5321 §4.3.2: the server does not support EHLO; fall back to HELO "
+      .. "(RFC 5321 §3.2)", "HELO"
+  elseif name == "CONNECT" and digit == 5 then
+    return "close", code == 521 and "RFC 7504: 521, this host does not accept mail"
+      or "RFC 5321 §3.1: no SMTP service here; send QUIT"
+  elseif name == "DATA" and code == 354 then
+    return "continue", "RFC 5321 §3.3: 354, send the message data"
+  elseif name == "AUTH" and code == 334 then
+    return "continue", "RFC 4954 §4: 334, send the next response line"
+  end
+  local r = CLASS_RULE[digit]
+  return r[1], r[2]
+end
+
+--- What a reply to a command means.
+-- @param command a command name (any case) or a Command
+-- @param reply a Reply, a Code or a reply code
+-- @param[opt] policy a Policy
+-- @treturn string "ok", "continue", "retry", "fail" or "close"
+-- @treturn table info: scope ("recipient", "message" or "session"),
+--   unexpected, rule, reason and kind (for retry, fail and close), code,
+--   enhanced, command, fallback ("HELO" when EHLO should be retried as
+--   HELO), policy (true when an override decided).
+-- Raises for an unknown command or a bad argument.
+function M.decide(command, reply, policy)
+  local cmd = command_of(command, 1, "decide")
+  local code, enhanced, obj = reply_of(reply, 2, "decide")
+  if policy ~= nil and getmetatable(policy) ~= Policy then
+    argerror(3, "decide", "Policy expected, got " .. util.typename(policy))
+  end
+  local name = cmd.name
+  local text = obj and getmetatable(obj) ~= knowledge.Code and type(obj.text) == "string" and
+    obj.text or nil
+  local info = {
+    command = name, code = code, enhanced = enhanced,
+    scope = SCOPE[name] or "session", unexpected = not cmd:allows(code),
+  }
+  local action, reason, rule
+  if policy then
+    local specific = policy.commands[name]
+    if specific then action, reason, rule = match_table(specific, code, enhanced, text, obj, name) end
+    if not action and policy.commands["*"] then
+      action, reason, rule = match_table(policy.commands["*"], code, enhanced, text, obj, name)
+    end
+    info.policy = action ~= nil or nil
+  end
+  if not action then
+    action, rule, info.fallback = builtin(cmd, code, policy)
+    if info.unexpected then
+      rule = format("%s (%d is not a reply %s may get: decided by its first digit, RFC 5321 §4.2)",
+        rule, code, name)
+    end
+  end
+  if action == "close" then info.scope = "session" end
+  info.rule = rule
+  if action == "retry" or action == "fail" or action == "close" then
+    if not reason then
+      reason = code >= 400 and find_reason(code, enhanced, text, name).reason or "unknown"
+    end
+    info.reason = reason
+    info.kind = kinds and kinds[reason] and kind_of(reason, code) or
+      (code >= 500 and "hard" or "soft")
+  end
+  return action, info
+end
+
+return M

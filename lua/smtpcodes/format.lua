@@ -1,0 +1,162 @@
+--- Building replies: the wire form of a reply, for programs that answer
+-- SMTP clients. Injection-safe: no CR, LF or NUL from the caller's text ever
+-- reaches the wire.
+-- @module smtpcodes.format
+local core = require("smtpcodes.core")
+local util = require("smtpcodes.util")
+
+local argerror, quote = util.argerror, util.quote
+local ipairs, type = ipairs, type
+local tointeger = math.tointeger
+local concat = table.concat
+local byte, find, format, sub = string.byte, string.find, string.format, string.sub
+
+local M = {}
+
+--- Longest line, in octets without CRLF: RFC 5321 §4.5.3.1.5 allows 512
+-- with it.
+M.MAX_LINE = 510
+
+-- The default text of a code: its standard text, with "<domain>" made the
+-- given domain (or dropped), and texts that only describe (in parentheses)
+-- left out.
+local function default_text(code, domain)
+  local text = core.reply(code)
+  if not text or find(text, "^%(") then return "" end
+  if domain then return (text:gsub("<domain>", function() return domain end)) end
+  return (text:gsub("^<domain> ", ""))
+end
+
+-- Why s is not text fit for a reply line (no control character but HT, as
+-- RFC 5321's textstring; valid UTF-8, as RFC 6531 allows), or nil.
+local function bad_text(s, what)
+  local bad = find(s, "[%z\1-\8\11-\31\127]")
+  if bad then
+    return format("%s holds a control character (%s) at byte %d", what, quote(sub(s, bad, bad)),
+      bad)
+  end
+  if not utf8.len(s) then return what .. " is not valid UTF-8" end
+end
+
+-- Appends the pieces of one logical line, each at most `room` octets,
+-- broken at spaces where possible and never inside a UTF-8 sequence.
+local function wrap(line, room, out)
+  while #line > room do
+    local cut = room
+    local space
+    for i = room + 1, 2, -1 do
+      if byte(line, i) == 32 then
+        space = i
+        break
+      end
+    end
+    if space then
+      out[#out + 1] = sub(line, 1, space - 1):gsub("[ \t]+$", "")
+      line = sub(line, space + 1):gsub("^ +", "")
+    else
+      -- one long word: cut it before a UTF-8 continuation byte, never inside
+      while cut > 1 and (byte(line, cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+      out[#out + 1] = sub(line, 1, cut)
+      line = sub(line, cut + 1)
+    end
+  end
+  out[#out + 1] = line
+end
+
+--- The wire form of a reply.
+-- @tparam integer code 200 to 599
+-- @tparam[opt] string enhanced "5.1.1"; its class must match the code's
+-- @param[opt] text a string (lines separated by "\n") or a list of lines;
+--   the code's standard text when nil or empty
+-- @tparam[opt] table opts max_line (octets without CRLF, default 510),
+--   domain (for "<domain>" in a standard text)
+-- @treturn string the reply, every line ending in CRLF
+-- Raises for a code outside 200-599, a malformed enhanced code or one of
+-- another class, a control character (CR, NUL, ...) in the text.
+function M.format(code, ...)
+  local n = select("#", ...)
+  local a, b, c = ...
+  local enhanced, text, opts
+  -- (code, enhanced, text, opts) or (code, text, opts)
+  if a == nil and n >= 2 then
+    enhanced, text, opts = nil, b, c
+  elseif type(a) == "string" and find(a, "^%d%.%d+%.%d+$") then
+    enhanced, text, opts = a, b, c
+  else
+    text, opts = a, b
+  end
+  local textarg = enhanced ~= nil and 3 or 2
+  local ci = tointeger(code)
+  if type(code) ~= "number" or not ci or ci < 200 or ci > 599 or ci // 10 % 10 > 5 then
+    argerror(1, "format", "reply code 200 to 599 expected, got " .. quote(code))
+  end
+  code = ci
+  if opts ~= nil and type(opts) ~= "table" then
+    argerror(textarg + 1, "format", "table expected, got " .. util.typename(opts))
+  end
+  opts = opts or {}
+  local max_line = opts.max_line == nil and M.MAX_LINE or tointeger(opts.max_line)
+  if not max_line or max_line < 32 or max_line > M.MAX_LINE then
+    argerror(textarg + 1, "format", "opts.max_line must be an integer from 32 to 510")
+  end
+  if opts.domain ~= nil then
+    if type(opts.domain) ~= "string" then
+      argerror(textarg + 1, "format", "opts.domain must be a string")
+    end
+    local why = bad_text(opts.domain, "opts.domain")
+    if why then argerror(textarg + 1, "format", why) end
+  end
+  if enhanced then
+    local cls, s, d = enhanced:match("^(%d)%.(%d+)%.(%d+)$")
+    if not (cls == "2" or cls == "4" or cls == "5") or #s > 3 or #d > 3
+        or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0")) then
+      argerror(2, "format", "malformed enhanced status code " .. quote(enhanced))
+    end
+    if tointeger(cls) ~= code // 100 then
+      argerror(2, "format", format("enhanced code %s does not match the class of %d "
+        .. "(RFC 3463, RFC 2034)", enhanced, code))
+    end
+  end
+
+  -- the logical lines
+  local lines = {}
+  if type(text) == "table" then
+    for i, line in ipairs(text) do
+      if type(line) ~= "string" then
+        argerror(textarg, "format", format("line %d is a %s, not a string", i, type(line)))
+      end
+      for part in (line .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = part end
+    end
+  elseif type(text) == "string" then
+    for part in (text .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = part end
+  elseif text ~= nil then
+    argerror(textarg, "format", "string or list of lines expected, got " .. util.typename(text))
+  end
+  if #lines == 0 or (#lines == 1 and lines[1] == "") then
+    lines = {}
+    for part in (default_text(code, opts.domain) .. "\n"):gmatch("(.-)\n") do
+      lines[#lines + 1] = part
+    end
+  end
+
+  -- each line: checked, trimmed, wrapped to fit
+  local prefix = enhanced and enhanced .. " " or ""
+  local room = max_line - 4 - #prefix
+  local wrapped = {}
+  for _, line in ipairs(lines) do
+    local why = bad_text(line, "the text")
+    if why then argerror(textarg, "format", why) end
+    line = line:gsub("[ \t]+$", "")
+    if enhanced then line = line:gsub("^ +", "") end
+    wrap(line, room, wrapped)
+  end
+  local out, last = {}, #wrapped
+  for i, line in ipairs(wrapped) do
+    -- no space after the enhanced code on a line without text
+    out[i] = format("%d%s%s%s\r\n", code, i < last and "-" or " ",
+      line == "" and (enhanced or "") or prefix, line)
+  end
+  return concat(out)
+end
+
+return M
