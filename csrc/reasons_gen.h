@@ -54,7 +54,7 @@ static const sc_reason sc_reasons[] = {
    "Nothing in the reply says more than its code."},
 };
 
-/* In the order of data/reason-rules.tsv, which is the order phrases are tried. */
+/* In the order of data/reason-rules.tsv: phrases are tried in this order. */
 static const sc_rule sc_rules[] = {
   {"enhanced", "X.0.0", NULL, "unknown", 0, "RFC 3463 \302\2473.1"},
   {"enhanced", "X.1.0", NULL, "user_unknown", 0, "RFC 3463 \302\2473.2"},

@@ -364,7 +364,7 @@ do
   end
   out[#out + 1] = "};"
   out[#out + 1] = ""
-  out[#out + 1] = "/* In the order of data/reason-rules.tsv, which is the order phrases are tried. */"
+  out[#out + 1] = "/* In the order of data/reason-rules.tsv: phrases are tried in this order. */"
   out[#out + 1] = "static const sc_rule sc_rules[] = {"
   for _, r in ipairs(rules) do
     out[#out + 1] = format("  {%s, %s, %s, %s, %d, %s},", cstr(r[1]), cstr(r[2]), cstr(r[3]),

@@ -28,9 +28,9 @@ local ACTIONS = { ok = true, continue = true, retry = true, fail = true, close =
 -- an unknown one.
 local function command_of(command, n, fname)
   if getmetatable(command) == knowledge.Command then return command end
-  checktype(command, n, fname, "string")
+  checktype(command, n, fname, "string", nil, 1)
   local cmd, err = knowledge.command(command)
-  if not cmd then argerror(n, fname, err) end
+  if not cmd then argerror(n, fname, err, 1) end
   return cmd
 end
 
@@ -46,11 +46,12 @@ local function reply_of(v, n, fname)
   elseif type(v) == "number" or type(v) == "string" then
     code = tonumber(v)
   else
-    argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v))
+    argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1)
   end
   code = tointeger(code)
-  if not code or code < 100 or code > 599 then
-    argerror(n, fname, "reply code from 100 to 599 expected, got " .. quote(v))
+  if not code or code < 100 or code > 599 or code // 10 % 10 > 5 then
+    argerror(n, fname, "reply code expected (three digits, first 1-5, second 0-5), got "
+      .. quote(type(v) == "table" and v.code or v), 1)
   end
   return code, enhanced, obj
 end
@@ -197,10 +198,10 @@ local function compile_table(name, t)
     local where = format("overrides[%s][%s]", quote(name), type(key) == "string" and quote(key)
       or tostring(key))
     local kind, k = classify(key)
-    if not kind then argerror(1, "policy", format("%s: %s", where, k)) end
+    if not kind then argerror(1, "policy", format("%s: %s", where, k), 1) end
     if not (ACTIONS[action] or type(action) == "function") then
       argerror(1, "policy", format("%s: %s is not an action (ok, continue, retry, fail, close) "
-        .. "or a function", where, type(action) == "string" and quote(action) or type(action)))
+        .. "or a function", where, type(action) == "string" and quote(action) or type(action)), 1)
     end
     local rule = { action = action, where = where, key = k }
     if kind == "phrase" then
@@ -346,7 +347,9 @@ function M.decide(command, reply, policy)
   local action, reason, rule
   if policy then
     local specific = policy.commands[name]
-    if specific then action, reason, rule = match_table(specific, code, enhanced, text, obj, name) end
+    if specific then
+      action, reason, rule = match_table(specific, code, enhanced, text, obj, name)
+    end
     if not action and policy.commands["*"] then
       action, reason, rule = match_table(policy.commands["*"], code, enhanced, text, obj, name)
     end

@@ -88,7 +88,7 @@ local function codeof(v, fname)
   if type(v) == "table" then v = v.code end
   local n = tointeger(v)
   if not n then
-    argerror(1, fname, "reply code or object with a code expected, got " .. util.typename(v))
+    argerror(1, fname, "reply code or object with a code expected, got " .. util.typename(v), 1)
   end
   return n
 end
@@ -275,10 +275,10 @@ for _, p in ipairs(core.profiles()) do profile_set[p] = true end
 
 local function checkprofile(profile, n, fname)
   if profile == nil then return M.DEFAULT_PROFILE end
-  checktype(profile, n, fname, "string")
+  checktype(profile, n, fname, "string", nil, 1)
   if not profile_set[profile] then
     local names = concat(core.profiles(), ", ")
-    argerror(n, fname, format("unknown profile %s; the profiles are %s", quote(profile), names))
+    argerror(n, fname, format("unknown profile %s; the profiles are %s", quote(profile), names), 1)
   end
   return profile
 end

@@ -49,14 +49,14 @@ end
 -- Reads opts into (flags, max_line, max_lines); raises on a bad option.
 local function options(opts, n, fname)
   if opts == nil then return 0, M.MAX_LINE, M.MAX_LINES end
-  checktype(opts, n, fname, "table")
+  checktype(opts, n, fname, "table", nil, 1)
   local flags = opts.strict and STRICT or 0
   local function bound(name, default)
     local v = opts[name]
     if v == nil then return default end
     local i = tointeger(v)
     if not i or i < 1 then
-      argerror(n, fname, format("opts.%s must be a positive integer", name))
+      argerror(n, fname, format("opts.%s must be a positive integer", name), 2)
     end
     return i
   end

@@ -1,15 +1,16 @@
 --- Internal helpers shared by the smtpcodes modules. Not part of the API.
 -- @module smtpcodes.util
-local error, getmetatable, next, rawlen, select, setmetatable, tostring, type = error,
-  getmetatable, next, rawlen, select, setmetatable, tostring, type
+local error, getmetatable, next, rawlen, setmetatable, tostring, type = error, getmetatable,
+  next, rawlen, setmetatable, tostring, type
 local format = string.format
 
 local M = {}
 
 --- Raises "bad argument #n to 'fname' (msg)", blaming the caller of the
--- API function that called this helper.
-function M.argerror(n, fname, msg)
-  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3)
+-- API function. `depth` is how many helper calls stand between the API
+-- function and this one (default 0: the API function called it).
+function M.argerror(n, fname, msg, depth)
+  error(format("bad argument #%d to '%s' (%s)", n, fname, msg), 3 + (depth or 0))
 end
 
 --- The name of a value's type for error messages; a table's metatable
@@ -24,17 +25,13 @@ function M.typename(v)
   return t
 end
 
---- Raises the standard type error unless type(v) is one of the wanted types.
-function M.checktype(v, n, fname, wanted, ...)
+--- Raises the standard type error unless type(v) is `wanted` (or `also`),
+-- blaming the caller of the API function as argerror does.
+function M.checktype(v, n, fname, wanted, also, depth)
   local t = type(v)
-  if t == wanted then return v end
-  for i = 1, select("#", ...) do
-    if t == select(i, ...) then return v end
-  end
-  local names = wanted
-  for i = 1, select("#", ...) do names = names .. " or " .. select(i, ...) end
-  error(format("bad argument #%d to '%s' (%s expected, got %s)", n, fname, names,
-    M.typename(v)), 3)
+  if t == wanted or (also and t == also) then return v end
+  error(format("bad argument #%d to '%s' (%s expected, got %s)", n, fname,
+    also and wanted .. " or " .. also or wanted, M.typename(v)), 3 + (depth or 0))
 end
 
 --- Server or user text made safe to show in one line of a message:

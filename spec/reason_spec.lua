@@ -1,0 +1,118 @@
+local sc = require("smtpcodes")
+local support = require("spec.support")
+
+local VOCABULARY = { "user_unknown", "mailbox_full", "mailbox_disabled", "message_too_big",
+  "relay_denied", "sender_rejected", "spam", "virus", "policy", "blocklisted", "auth_required",
+  "auth_failed", "tls_required", "rate_limited", "too_many_connections", "greylisted",
+  "host_unknown", "routing", "network", "system", "syntax", "expired", "content", "unknown" }
+
+local function reason(text, command)
+  local name, kind = sc.reason(assert(sc.parse(text)), command)
+  return name, kind
+end
+
+describe("smtpcodes.reason", function()
+  it("has the documented vocabulary", function()
+    local names = {}
+    for _, r in ipairs(sc.reasons()) do
+      names[r.name] = true
+      assert.truthy(r.kind == "hard" or r.kind == "soft" or r.kind == "class", r.name)
+      assert.is_string(r.description)
+    end
+    for _, name in ipairs(VOCABULARY) do assert.is_true(names[name], name) end
+  end)
+
+  it("maps every detail code of the registry to a reason", function()
+    local names = support.set {}
+    for _, r in ipairs(sc.reasons()) do names[r.name] = true end
+    for _, st in ipairs(sc.statuses()) do
+      for _, class in ipairs { "4", "5" } do
+        local code = class == "4" and 451 or 550
+        local name = sc.reason(sc.parse(("%d %s x\r\n"):format(code, class .. st.code:sub(2))))
+        assert.is_true(names[name], st.code)
+      end
+    end
+  end)
+
+  it("reads the enhanced code first", function()
+    assert.are.same({ "user_unknown", "hard" }, { reason("550 5.1.1 whatever\r\n") })
+    assert.are.same({ "mailbox_full", "soft" }, { reason("552 5.2.2 over quota\r\n") })
+    assert.are.same({ "message_too_big", "hard" }, { reason("552 5.3.4 too big\r\n") })
+    assert.are.same({ "tls_required", "hard" }, { reason("530 5.7.11 TLS please\r\n") })
+    assert.are.same({ "greylisted", "soft" }, { reason("451 4.7.1 Greylisted, retry\r\n") })
+  end)
+
+  it("falls back on the subject of an unassigned detail (RFC 3463 §2)", function()
+    assert.are.equal("user_unknown", (reason("550 5.1.99 odd\r\n")))
+    assert.are.equal("network", (reason("451 4.4.99 odd\r\n")))
+  end)
+
+  it("then reads the basic code with the command", function()
+    assert.are.equal("user_unknown", (sc.reason(550, "RCPT")))
+    assert.are.equal("sender_rejected", (sc.reason(550, "MAIL")))
+    assert.are.equal("policy", (sc.reason(550)))
+    assert.are.equal("too_many_recipients", (sc.reason(452, "RCPT")))
+    assert.are.equal("system", (sc.reason(452, "MAIL")))
+    assert.are.equal("message_too_big", (sc.reason(552, "DATA_END")))
+    assert.are.equal("auth_required", (sc.reason(530)))
+  end)
+
+  it("then reads well-known phrases of servers that send no enhanced code", function()
+    local cases = {
+      { "550 <x@example.org>: Recipient address rejected: User unknown\r\n", "user_unknown" },
+      { "552 Mailbox full\r\n", "mailbox_full" },
+      { "450 Greylisted, please try again in 300 seconds\r\n", "greylisted" },
+      { "421 Too many connections from your IP\r\n", "too_many_connections" },
+      { "554 Service unavailable; client host blocked using zen.spamhaus.org\r\n",
+        "blocklisted" },
+      { "554 Relay access denied\r\n", "relay_denied" },
+      { "550 Message rejected as spam\r\n", "spam" },
+      { "554 Virus found in attachment\r\n", "virus" },
+      { "451 Rate limit exceeded, slow down\r\n", "rate_limited" },
+      { "530 Must issue a STARTTLS command first\r\n", "tls_required" },
+    }
+    for _, case in ipairs(cases) do
+      assert.are.equal(case[2], (reason(case[1])), case[1])
+    end
+  end)
+
+  it("lets a strong phrase beat a weak generic code", function()
+    assert.are.equal("blocklisted",
+      (reason("554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using "
+        .. "zen.spamhaus.org\r\n")))
+    assert.are.equal("user_unknown", (reason("550 5.0.0 User unknown\r\n", "RCPT")))
+  end)
+
+  it("decides hard or soft by the reason, not only by the digit", function()
+    assert.are.same({ "user_unknown", "hard" }, { reason("450 4.1.1 User unknown\r\n") })
+    assert.are.same({ "greylisted", "soft" }, { reason("550 greylisted\r\n") })
+    assert.are.same({ "policy", "soft" }, { reason("451 4.7.1 policy\r\n") })
+    assert.are.same({ "policy", "hard" }, { reason("550 5.7.1 policy\r\n") })
+  end)
+
+  it("answers unknown when nothing says more than the code", function()
+    assert.are.same({ "unknown", "hard" }, { reason("559 what\r\n") })
+    local name, kind, rule = sc.reason(459)
+    assert.are.same({ "policy", "soft", "RFC 1985 §5.1" }, { name, kind, rule })
+    name, kind = sc.reason(449)
+    assert.are.same({ "unknown", "soft" }, { name, kind })
+  end)
+
+  it("gives nil for a reply that is no failure", function()
+    assert.is_nil(sc.reason(250))
+    assert.is_nil(sc.reason(sc.parse("354 go ahead\r\n")))
+  end)
+
+  it("matches phrases as plain text, fast on hostile text", function()
+    local text = "550 " .. ("(((%a%a%a*.-" ):rep(300) .. "\r\n"
+    local r = assert(sc.parse(text))
+    assert.are.equal("policy", (sc.reason(r)))
+  end)
+
+  it("raises for bad arguments", function()
+    assert.has_error(function() sc.reason(nil) end,
+      "bad argument #1 to 'reason' (Reply, Code or reply code expected, got nil)")
+    assert.has_error(function() sc.reason(550, "FROB") end,
+      "bad argument #2 to 'reason' (unknown command 'FROB' in profile rfc5321)")
+  end)
+end)
