@@ -32,6 +32,18 @@ describe("bin/smtpcodes", function()
     assert.matches("\n4%.7%.1  Delivery not authorized", out)
   end)
 
+  it("says what to do about a reply line, or a code with --command", function()
+    local out = cli("'451 4.7.1 Greylisted, try later'")
+    assert.matches("\nWhat to do: retry later; bounce reason greylisted %(soft%)\n$", out)
+    out = cli("--command rcpt 552")
+    assert.matches("\nWhat to do: retry later; bounce reason too_many_recipients %(soft%)\n$", out)
+    out = cli("--command=quit '354 go ahead'")
+    assert.matches("not a reply QUIT may get\n$", out)
+    local _, err, status = cli("--command frob 550")
+    assert.are.equal(1, status)
+    assert.are.equal("smtpcodes: unknown command 'frob' in profile rfc5321\n", err)
+  end)
+
   it("shows a command's reply table, in either profile", function()
     local out, _, status = cli("rcpt")
     assert.are.equal(0, status)
@@ -64,7 +76,8 @@ describe("bin/smtpcodes", function()
     local out, _, status = cli("--help")
     assert.are.equal(0, status)
     assert.matches("^usage: smtpcodes", out)
-    for _, opt in ipairs { "--profile", "--search", "--commands", "--help", "--version" } do
+    for _, opt in ipairs { "--profile", "--command", "--search", "--commands", "--help",
+      "--version" } do
       assert.matches(opt, out, 1, true)
     end
     out = cli("--version")
