@@ -21,7 +21,7 @@ LUACHECK   ?= luacheck
 
 # Debian packages each goal needs (installed by tools/deps.sh).
 DEPS_BUILD := lua5.4 liblua5.4-dev pkg-config gcc make
-DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket
+DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket opensmtpd swaks
 
 CORE  := build/smtpcodes/core.so
 GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h csrc/reasons_gen.h
@@ -58,7 +58,7 @@ check-gen:
 	  { echo "csrc/$$h is stale: run 'make gen'" >&2; exit 1; }; done
 
 lint:
-	$(LUACHECK) -q lua bin/smtpcodes spec tools
+	$(LUACHECK) -q lua bin/smtpcodes spec tools examples
 
 test: deps-test
 	@$(MAKE) -s all

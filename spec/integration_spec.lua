@@ -1,0 +1,292 @@
+-- Real SMTP conversations on loopback: examples/send.lua against OpenSMTPD,
+-- and swaks (and a raw socket client) against examples/filter.lua. Every
+-- server is started here on a free port and stopped after its block.
+local socket = require("socket")
+local sc = require("smtpcodes")
+local support = require("spec.support")
+
+local ENV = support.ENV
+
+local function free_port()
+  local s = assert(socket.bind("127.0.0.1", 0))
+  local _, port = s:getsockname()
+  s:close()
+  return port
+end
+
+-- Starts a command in the background; returns its pid.
+local function spawn(cmd, log)
+  local p = assert(io.popen(("%s >%s 2>&1 & echo $!"):format(cmd, log)))
+  local pid = tonumber(p:read("l"))
+  p:close()
+  return assert(pid, "no pid for: " .. cmd)
+end
+
+local function wait_port(port, log)
+  for _ = 1, 100 do
+    local c = socket.connect("127.0.0.1", port)
+    if c then
+      c:close()
+      return
+    end
+    socket.sleep(0.05)
+  end
+  error("server did not start on port " .. port .. ":\n" .. (support.read(log) or ""))
+end
+
+local function stop(pid)
+  if pid then os.execute(("kill %d 2>/dev/null; sleep 0.1; kill -9 %d 2>/dev/null"):format(pid,
+    pid)) end
+end
+
+local function tmpdir()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -p " .. dir))
+  return dir
+end
+
+local function send_lua(port, from, to, message)
+  local f = os.tmpname()
+  local h = assert(io.open(f, "wb"))
+  h:write(message)
+  h:close()
+  local out, err, status = support.run(("%s lua5.4 examples/send.lua 127.0.0.1 %d %s %s < %s")
+    :format(ENV, port, from, table.concat(to, " "), f))
+  os.remove(f)
+  return out, err, status
+end
+
+local MESSAGE = "Subject: integration\r\n\r\nHello from send.lua.\r\n.leading dot\r\n"
+
+describe("examples/send.lua against OpenSMTPD", function()
+  local port, pid, dir, log
+
+  lazy_setup(function()
+    port, dir = free_port(), tmpdir()
+    -- OpenSMTPD delivers as the recipient (it never delivers to root): the
+    -- local user "nobody" gets the mail, so it must be able to write here
+    os.execute("chmod 777 " .. dir)
+    log = dir .. "/smtpd.log"
+    local conf = dir .. "/smtpd.conf"
+    local h = assert(io.open(conf, "w"))
+    h:write(("smtp max-message-size 10K\n"
+      .. "listen on 127.0.0.1 port %d hostname opensmtpd.example\n"
+      .. "action \"store\" mda \"cat >> %s/inbox\"\n"
+      .. "match from any for local action \"store\"\n"
+      .. "match from any for any reject\n"):format(port, dir))
+    h:close()
+    os.execute("chmod 644 " .. conf)
+    pid = spawn("exec smtpd -d -f " .. conf, log)
+    wait_port(port, log)
+  end)
+
+  lazy_teardown(function()
+    stop(pid)
+    os.execute("rm -rf " .. dir)
+  end)
+
+  it("delivers to a known recipient and exits 0", function()
+    local out, err, status = send_lua(port, "sender@example.org", { "nobody@localhost" }, MESSAGE)
+    assert.are.equal(0, status, out .. err)
+    assert.matches("^nobody@localhost ok 250 2%.0%.0 %-\n$", out)
+    local inbox
+    for _ = 1, 100 do
+      local h = io.open(dir .. "/inbox", "rb")
+      inbox = h and h:read("a")
+      if h then h:close() end
+      if inbox and inbox:find("Hello from send.lua.", 1, true) then break end
+      socket.sleep(0.05)
+    end
+    assert.matches("Hello from send.lua.", inbox, 1, true)
+    assert.matches("\n.leading dot", inbox, 1, true)
+    assert.is_nil(inbox:find("\n..leading dot", 1, true))
+  end)
+
+  it("reports an unknown recipient and exits 67", function()
+    local out, _, status = send_lua(port, "sender@example.org",
+      { "nobody@localhost", "nobody-here@localhost" }, MESSAGE)
+    assert.are.equal(67, status)
+    assert.matches("nobody@localhost ok 250 2.0.0 -\n", out, 1, true)
+    assert.matches("nobody-here@localhost fail 550 - user_unknown\n", out, 1, true)
+  end)
+
+  it("refuses a message over the advertised SIZE before sending it, and exits 1", function()
+    local big = "Subject: big\r\n\r\n" .. (("x"):rep(78) .. "\r\n"):rep(200)
+    local out, _, status = send_lua(port, "sender@example.org", { "nobody@localhost" }, big)
+    assert.are.equal(1, status)
+    assert.are.equal("nobody@localhost fail - - message_too_big\n", out)
+  end)
+end)
+
+describe("examples/filter.lua", function()
+  local port, pid, dir, log
+
+  lazy_setup(function()
+    port, dir = free_port(), tmpdir()
+    log = dir .. "/filter.log"
+    pid = spawn(("exec env %s lua5.4 examples/filter.lua --port %d --dir %s --max-size 20000")
+      :format(ENV, port, dir), log)
+    wait_port(port, log)
+  end)
+
+  lazy_teardown(function()
+    stop(pid)
+    os.execute("rm -rf " .. dir)
+  end)
+
+  local function stored()
+    local out = support.run("ls " .. dir .. " | grep '\\.env$' | sort")
+    local list = {}
+    for name in out:gmatch("(%S+)%.env") do list[#list + 1] = name end
+    return list
+  end
+
+  local function swaks(args)
+    return support.run(("swaks --server 127.0.0.1:%d --helo client.example %s"):format(port, args))
+  end
+
+  describe("with swaks as the client", function()
+    it("accepts a whole message and stores it with its envelope", function()
+      local before = #stored()
+      local out, err, status = swaks("--from sender@example.org --to ann@example.net "
+        .. "--header 'Subject: from swaks' --body 'Hello, filter.'")
+      assert.are.equal(0, status, out .. err)
+      assert.matches("<%-  250 2%.1%.5 Recipient ok", out)
+      assert.matches("<%-  250 2%.0%.0 Ok: queued as msg%-", out)
+      local names = stored()
+      assert.are.equal(before + 1, #names)
+      local name = out:match("queued as (msg%-[%d%-]+)")
+      assert.are.equal("from sender@example.org\nto ann@example.net\n",
+        support.read(dir .. "/" .. name .. ".env"))
+      local eml = support.read(dir .. "/" .. name .. ".eml")
+      assert.matches("Subject: from swaks\r\n", eml, 1, true)
+      assert.matches("Hello, filter.", eml, 1, true)
+    end)
+
+    it("refuses a recipient whose local part starts with 'unknown' with 550 5.1.1", function()
+      local out, _, status = swaks("--from sender@example.org --to unknown-x@example.net")
+      assert.are.equal(24, status)
+      assert.matches("<%*%* 550 5%.1%.1 <unknown%-x@example%.net>: No such user here", out)
+    end)
+
+    it("defers a recipient whose local part starts with 'full' with 452 4.2.2", function()
+      local out, _, status = swaks("--from sender@example.org --to full-box@example.net")
+      assert.are.equal(24, status)
+      assert.matches("<%*%* 452 4%.2%.2 <full%-box@example%.net>: Mailbox full", out)
+    end)
+
+    it("delivers to the accepted recipients of a mixed list", function()
+      local out, _, status = swaks("--from sender@example.org "
+        .. "--to ann@example.net,unknown@example.net,full@example.net,bob@example.net")
+      assert.are.equal(0, status)
+      local name = out:match("queued as (msg%-[%d%-]+)")
+      assert.are.equal("from sender@example.org\nto ann@example.net\nto bob@example.net\n",
+        support.read(dir .. "/" .. name .. ".env"))
+    end)
+
+    it("refuses a message over its SIZE with 552 5.3.4", function()
+      local body = dir .. "/big-body"
+      local h = assert(io.open(body, "w"))
+      h:write((("x"):rep(70) .. "\n"):rep(400))
+      h:close()
+      local out, _, status = swaks("--from sender@example.org --to ann@example.net --body "
+        .. body)
+      assert.are.equal(26, status)
+      assert.matches("<%*%* 552 5%.3%.4 Message size exceeds the limit of 20000 octets", out)
+    end)
+  end)
+
+  describe("with a raw client", function()
+    -- Sends each line and returns the parsed replies, in order.
+    local function converse(lines)
+      local c = assert(socket.connect("127.0.0.1", port))
+      c:settimeout(10)
+      local reader = sc.reader()
+      local replies = { assert(reader:receive(c)) }
+      for _, line in ipairs(lines) do
+        assert(c:send(line .. "\r\n"))
+        local r, err = reader:receive(c)
+        if not r then
+          replies[#replies + 1] = err
+          break
+        end
+        replies[#replies + 1] = r
+      end
+      c:close()
+      return replies
+    end
+
+    local function codes(replies)
+      local list = {}
+      for i, r in ipairs(replies) do
+        list[i] = type(r) == "table" and (r.code .. (r.enhanced and " " .. r.enhanced or "")) or r
+      end
+      return list
+    end
+
+    it("greets with 220 and advertises its extensions", function()
+      local r = converse { "EHLO client.example" }
+      assert.are.equal(220, r[1].code)
+      local caps = assert(sc.capabilities(r[2]))
+      assert.is_true(caps.PIPELINING)
+      assert.is_true(caps.ENHANCEDSTATUSCODES)
+      assert.are.equal(20000, caps.SIZE)
+    end)
+
+    it("answers bad commands, bad arguments and bad sequences (RFC 5321 §4.2.2)", function()
+      local r = converse {
+        "FROB", "", "MAIL FROM:<a@example.org>", "EHLO", "HELO client.example",
+        "RCPT TO:<a@example.org>", "DATA", "MAIL FROM:bad", "MAIL FROM:<a@example.org>",
+        "MAIL FROM:<b@example.org>", "DATA", "RCPT TO:<>", "DATA now", "EXPN list",
+        "RSET", "QUIT",
+      }
+      assert.are.same({ "220", "500 5.5.2", "500 5.5.2", "503 5.5.1", "501 5.5.4", "250",
+        "503 5.5.1", "503 5.5.1", "501 5.1.7", "250 2.1.0", "503 5.5.1", "554 5.5.1",
+        "501 5.1.3", "501 5.5.4", "502 5.5.1", "250 2.0.0", "221 2.0.0" }, codes(r))
+      for _, reply in ipairs(r) do
+        assert.are.same({}, { table.unpack(reply.warnings) })
+        assert.is_false(sc.decide("NOOP", reply) == nil)
+      end
+    end)
+
+    it("answers an over-long line with 500 5.5.6 and goes on", function()
+      local r = converse { "NOOP " .. ("x"):rep(600), "NOOP" }
+      assert.are.same({ "220", "500 5.5.6", "250 2.0.0" }, codes(r))
+    end)
+
+    it("survives binary junk and a client that leaves mid-message", function()
+      local c = assert(socket.connect("127.0.0.1", port))
+      c:settimeout(5)
+      c:receive()
+      c:send("\0\1\2\255\254 junk\r\nEHLO x\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<d@e.f>\r\nDATA\r\n"
+        .. "half a messa")
+      c:close()
+      local r = converse { "NOOP", "QUIT" }
+      assert.are.same({ "220", "250 2.0.0", "221 2.0.0" }, codes(r))
+    end)
+
+    it("closes the connection after QUIT", function()
+      local c = assert(socket.connect("127.0.0.1", port))
+      c:settimeout(5)
+      local reader = sc.reader()
+      assert.are.equal(220, reader:receive(c).code)
+      c:send("QUIT\r\n")
+      assert.are.equal(221, reader:receive(c).code)
+      assert.are.same({ nil, "closed" }, { reader:receive(c) })
+      c:close()
+    end)
+
+    it("is the server send.lua pipelines to, with 67, 75 and 0", function()
+      local out, _, status = send_lua(port, "me@example.org", { "ann@example.net",
+        "full@example.net" }, MESSAGE)
+      assert.are.equal(75, status)
+      assert.matches("ann@example.net ok 250 2.0.0 -\nfull@example.net retry 452 4.2.2 "
+        .. "mailbox_full\n", out, 1, true)
+      _, _, status = send_lua(port, "me@example.org", { "unknown@example.net" }, MESSAGE)
+      assert.are.equal(67, status)
+      _, _, status = send_lua(port, "me@example.org", { "ann@example.net" }, MESSAGE)
+      assert.are.equal(0, status)
+    end)
+  end)
+end)
