@@ -21,9 +21,13 @@ LUACHECK   ?= luacheck
 
 # Debian packages each goal needs (installed by tools/deps.sh).
 DEPS_BUILD := lua5.4 liblua5.4-dev pkg-config gcc make
-DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket opensmtpd swaks
+DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket opensmtpd swaks \
+              libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
 
 CORE  := build/smtpcodes/core.so
+# Postfix, unpacked beside OpenSMTPD (the two packages conflict) for the
+# integration specs; it runs from there on a loopback port.
+POSTFIX := build/postfix/usr/sbin/postfix
 GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h csrc/reasons_gen.h
 RUN   := LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;'
 
@@ -60,8 +64,15 @@ check-gen:
 lint:
 	$(LUACHECK) -q lua bin/smtpcodes spec tools examples
 
+$(POSTFIX):
+	@mkdir -p build/postfix-deb
+	@cd build/postfix-deb && { apt-get download postfix >/dev/null 2>&1 || \
+	  { apt-get update -qq && apt-get download postfix; }; }
+	dpkg -x build/postfix-deb/postfix_*.deb build/postfix
+	@touch $@
+
 test: deps-test
-	@$(MAKE) -s all
+	@$(MAKE) -s all $(POSTFIX)
 	@$(MAKE) -s lint
 	@$(MAKE) -s check-gen
 	$(BUSTED)

@@ -1,5 +1,6 @@
--- Real SMTP conversations on loopback: examples/send.lua against OpenSMTPD,
--- and swaks (and a raw socket client) against examples/filter.lua. Every
+-- Real SMTP conversations on loopback: examples/send.lua against OpenSMTPD
+-- and Postfix, and swaks (and a raw socket client) against
+-- examples/filter.lua. Every
 -- server is started here on a free port and stopped after its block.
 local socket = require("socket")
 local sc = require("smtpcodes")
@@ -31,7 +32,8 @@ local function wait_port(port, log)
     end
     socket.sleep(0.05)
   end
-  error("server did not start on port " .. port .. ":\n" .. (support.read(log) or ""))
+  local h = io.open(log, "rb")
+  error("server did not start on port " .. port .. ":\n" .. (h and h:read("a") or "(no log)"))
 end
 
 local function stop(pid)
@@ -116,6 +118,107 @@ describe("examples/send.lua against OpenSMTPD", function()
     local out, _, status = send_lua(port, "sender@example.org", { "nobody@localhost" }, big)
     assert.are.equal(1, status)
     assert.are.equal("nobody@localhost fail - - message_too_big\n", out)
+  end)
+end)
+
+describe("examples/send.lua against Postfix", function()
+  local port, dir, log, env, root
+
+  lazy_setup(function()
+    assert(io.open("build/postfix/usr/sbin/postfix"), "Postfix is not unpacked under build/: "
+      .. "make test unpacks it")
+    root = assert(support.run("cd build/postfix && pwd"):match("^(%S+)"))
+    port, dir = free_port(), tmpdir()
+    log = dir .. "/maillog"
+    assert(os.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
+      :format(dir, dir, dir, dir)))
+    local cf = ([[
+compatibility_level = 3.6
+queue_directory = DIR/queue
+data_directory = DIR/data
+command_directory = ROOT/usr/sbin
+daemon_directory = ROOT/usr/lib/postfix/sbin
+meta_directory = ROOT/etc/postfix
+shlib_directory = ROOT/usr/lib/postfix
+import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH=ROOT/usr/lib/postfix
+mail_owner = nobody
+default_privs = daemon
+setgid_group = mail
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks =
+myhostname = postfix.example
+mydestination = localhost, postfix.example
+alias_maps =
+alias_database =
+message_size_limit = 10240
+mailbox_command = /bin/cat > /dev/null
+maillog_file_prefixes = DIR
+maillog_file = DIR/maillog
+]]):gsub("DIR", dir):gsub("ROOT", root)
+    local main = assert(io.open(dir .. "/conf/main.cf", "w"))
+    main:write(cf)
+    main:close()
+    local master = assert(io.open(dir .. "/conf/master.cf", "w"))
+    master:write(("127.0.0.1:%d inet n - n - - smtpd\n"):format(port), [[
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+error unix - - n - - error
+discard unix - - n - - discard
+local unix - n n - - local
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+]])
+    master:close()
+    env = ("LD_LIBRARY_PATH=%s/usr/lib/postfix "):format(root)
+    spawn(("exec env %s %s/usr/sbin/postfix -c %s/conf start-fg"):format(env, root, dir),
+      dir .. "/start.log")
+    wait_port(port, dir .. "/start.log")
+  end)
+
+  lazy_teardown(function()
+    if env then
+      os.execute(("env %s %s/usr/sbin/postfix -c %s/conf stop >/dev/null 2>&1"):format(env,
+        root, dir))
+    end
+    os.execute("sleep 0.3; rm -rf " .. dir)
+  end)
+
+  it("pipelines to Postfix and delivers to a known recipient", function()
+    local out, err, status = send_lua(port, "sender@example.org", { "root@localhost" }, MESSAGE)
+    assert.are.equal(0, status, out .. err)
+    assert.matches("^root@localhost ok 250 2%.0%.0 %-\n$", out)
+  end)
+
+  it("reads Postfix's rich refusals: unknown user, relay denied", function()
+    local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
+      "nobody-here@localhost", "someone@elsewhere.example" }, MESSAGE)
+    assert.are.equal(67, status)
+    assert.are.equal("root@localhost ok 250 2.0.0 -\n"
+      .. "nobody-here@localhost fail 550 5.1.1 user_unknown\n"
+      .. "someone@elsewhere.example retry 454 4.7.1 relay_denied\n", out)
+  end)
+
+  it("defers, exit 75, when the only refusal is temporary", function()
+    local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
+      "someone@elsewhere.example" }, MESSAGE)
+    assert.are.equal(75, status, out)
+  end)
+
+  it("refuses a message over the advertised SIZE before sending it", function()
+    local big = "Subject: big\r\n\r\n" .. (("x"):rep(78) .. "\r\n"):rep(200)
+    local out, _, status = send_lua(port, "sender@example.org", { "root@localhost" }, big)
+    assert.are.equal(1, status)
+    assert.are.equal("root@localhost fail - - message_too_big\n", out)
   end)
 end)
 

@@ -1,5 +1,5 @@
--- smtpcodes.reader: streams of real server bytes (captured from OpenSMTPD on
--- loopback with tools/capture.lua), the examples of RFC 5321 and constructed
+-- smtpcodes.reader: streams of real server bytes (captured from OpenSMTPD and
+-- Postfix on loopback with tools/capture.lua), the examples of RFC 5321 and constructed
 -- streams, fed whole, in random chunks and byte by byte.
 local sc = require("smtpcodes")
 local support = require("spec.support")
@@ -10,6 +10,9 @@ local STREAMS = {
     250, 221 },
   ["opensmtpd-too-big.txt"] = { 220, 250, 250, 250, 354, 554, 221 },
   ["opensmtpd-errors.txt"] = { 220, 250, 503, 553, 250, 503, 503, 503, 503, 250, 221 },
+  ["postfix-session.txt"] = { 220, 250, 250, 250, 550, 454, 354, 250, 252, 500, 503, 552, 221 },
+  ["postfix-pipelined.txt"] = { 220, 250, 250, 250, 550, 354, 250, 221 },
+  ["postfix-errors.txt"] = { 220, 501, 250, 503, 250, 503, 503, 554, 502, 503, 554, 500 },
   ["rfc5321-examples.txt"] = { 220, 250, 250, 250, 550, 250, 354, 250, 251, 551, 553, 250, 221 },
   ["constructed-pipelined.txt"] = { 250, 250, 550, 452, 354 },
   ["constructed-lf-421.txt"] = { 421 },
