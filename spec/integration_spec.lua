@@ -129,7 +129,7 @@ describe("examples/send.lua against Postfix", function()
       .. "make test unpacks it")
     root = assert(support.run("cd build/postfix && pwd"):match("^(%S+)"))
     port, dir = free_port(), tmpdir()
-    log = dir .. "/maillog"
+    log = dir .. "/start.log"
     assert(os.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
       :format(dir, dir, dir, dir)))
     local cf = ([[
@@ -140,7 +140,7 @@ command_directory = ROOT/usr/sbin
 daemon_directory = ROOT/usr/lib/postfix/sbin
 meta_directory = ROOT/etc/postfix
 shlib_directory = ROOT/usr/lib/postfix
-import_environment = MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH=ROOT/usr/lib/postfix
+import_environment = MAIL_CONFIG MAIL_LOGTAG TZ LANG=C LD_LIBRARY_PATH=ROOT/usr/lib/postfix
 mail_owner = nobody
 default_privs = daemon
 setgid_group = mail
@@ -181,8 +181,8 @@ postlog unix-dgram n - n - 1 postlogd
     master:close()
     env = ("LD_LIBRARY_PATH=%s/usr/lib/postfix "):format(root)
     spawn(("exec env %s %s/usr/sbin/postfix -c %s/conf start-fg"):format(env, root, dir),
-      dir .. "/start.log")
-    wait_port(port, dir .. "/start.log")
+      log)
+    wait_port(port, log)
   end)
 
   lazy_teardown(function()
