@@ -24,7 +24,17 @@ DEPS_BUILD := lua5.4 liblua5.4-dev pkg-config gcc make
 DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket opensmtpd swaks \
               libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
 
+# Quality gates (make check): their tools.
+DEPS_CHECK := $(DEPS_TEST) clang clang-tidy cppcheck valgrind libclang-rt-14-dev \
+              libfuzzer-14-dev lua-ldoc
+CLANG      ?= clang
+STRICT     := -std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wwrite-strings \
+              -Wmissing-prototypes -Wstrict-prototypes -Wconversion
+FUZZ_TIME  ?= 60
+
 CORE  := build/smtpcodes/core.so
+SAN_CORE := build/sanitize/smtpcodes/core.so
+FUZZERS  := build/fuzz/fuzz_parse build/fuzz/fuzz_lookup
 # Postfix, unpacked beside OpenSMTPD (the two packages conflict) for the
 # integration specs; it runs from there on a loopback port.
 POSTFIX := build/postfix/usr/sbin/postfix
@@ -43,6 +53,9 @@ deps-build:
 
 deps-test:
 	@sh tools/deps.sh $(DEPS_TEST)
+
+deps-check:
+	@sh tools/deps.sh $(DEPS_CHECK)
 
 # The main job: the command-line tool explaining a code, an enhanced code
 # and a command's reply table.
@@ -77,6 +90,80 @@ test: deps-test
 	@$(MAKE) -s check-gen
 	$(BUSTED)
 
+# Quality gates -------------------------------------------------------------
+
+# The C core compiles without a warning under gcc and clang.
+warnings: deps-check
+	@for cc in gcc $(CLANG); do \
+	  echo "$$cc $(STRICT)"; \
+	  $$cc $(STRICT) -O2 -fPIC $(LUA_CFLAGS) -Icsrc -c -o /dev/null csrc/smtpcodes.c || exit 1; \
+	done
+
+# cppcheck, every check. Suppressed, with the reason: missingInclude,
+# because the Lua headers are left out on purpose (with them cppcheck checks
+# Lua's own configurations, not ours).
+cppcheck: deps-check
+	@out=$$(cppcheck --enable=all --std=c99 --inline-suppr --quiet \
+	  --suppress=missingInclude \
+	  -DLUA_VERSION_NUM=504 -Icsrc --template='{file}:{line}: {severity}: {message} [{id}]' \
+	  csrc/smtpcodes.c 2>&1); test -z "$$out" && echo "cppcheck: clean" || { echo "$$out"; exit 1; }
+
+# clang-tidy with the checks of .clang-tidy (every warning an error).
+tidy: deps-check
+	clang-tidy --quiet csrc/smtpcodes.c -- -std=c99 $(LUA_CFLAGS) -Icsrc
+	@echo "clang-tidy: clean"
+
+$(SAN_CORE): csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
+	@mkdir -p $(@D)
+	$(CLANG) -std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+	  -fno-sanitize-recover=all -shared-libasan -fPIC $(LUA_CFLAGS) -Icsrc -shared \
+	  -o $@ csrc/smtpcodes.c
+
+# The whole suite with the core built under AddressSanitizer and
+# UndefinedBehaviorSanitizer (lua5.4 itself is not instrumented, so the
+# runtime is preloaded; the core allocates nothing, so leak checking is left
+# to make valgrind, which also sees the programs the specs start).
+sanitize: deps-check all $(POSTFIX) $(SAN_CORE)
+	SMTPCODES_CORE=$(SAN_CORE) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	LD_PRELOAD=$$($(CLANG) -print-file-name=libclang_rt.asan-x86_64.so) \
+	$(BUSTED) --cpath=./build/sanitize/?.so
+
+# The whole suite under valgrind memcheck: any error, or any byte definitely
+# lost, fails.
+valgrind: deps-check all $(POSTFIX)
+	@valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	  --show-leak-kinds=definite --log-file=build/valgrind.log $(BUSTED); status=$$?; \
+	  grep -E 'ERROR SUMMARY|definitely lost|in use at exit' build/valgrind.log; exit $$status
+
+build/fuzz/fuzz_%: fuzz/fuzz_%.c csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
+	@mkdir -p $(@D)
+	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  $(LUA_CFLAGS) -Icsrc $< csrc/smtpcodes.c $$(pkg-config --libs $(LUA_PC)) -o $@
+
+# libFuzzer on every C entry point that takes bytes, FUZZ_TIME seconds each,
+# seeded from the spec fixtures. Crashes land in build/fuzz/crashes/: once
+# fixed, each becomes a file of spec/fixtures/fuzz/.
+fuzz: deps-check $(FUZZERS)
+	@mkdir -p build/fuzz/crashes
+	@for f in $(FUZZERS); do \
+	  corpus=build/fuzz/corpus-$$(basename $$f); mkdir -p $$corpus; \
+	  cp spec/fixtures/replies/*.txt spec/fixtures/fuzz/*.txt $$corpus/; \
+	  echo "$$f: $(FUZZ_TIME) s"; \
+	  $$f -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+	    -artifact_prefix=build/fuzz/crashes/$$(basename $$f)- $$corpus 2>build/fuzz/log || \
+	    { tail -40 build/fuzz/log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|Done' build/fuzz/log; \
+	done
+
+# The API reference, from the LDoc comments; any warning fails.
+docs: deps-check
+	@out=$$(ldoc . 2>&1); echo "$$out"; \
+	  ! echo "$$out" | grep -v -e '^reading configuration' -e '^output written' | grep -q .
+
+# Every quality gate.
+check: warnings cppcheck tidy docs sanitize valgrind fuzz
+
 install: $(CORE)
 	install -d $(DESTDIR)$(LIBDIR)/smtpcodes $(DESTDIR)$(LUADIR)/smtpcodes $(DESTDIR)$(BINDIR)
 	install -m 0755 $(CORE) $(DESTDIR)$(LIBDIR)/smtpcodes/core.so
@@ -86,4 +173,5 @@ install: $(CORE)
 clean:
 	rm -rf build smtpcodes csrc/*.o
 
-.PHONY: all deps-build deps-test run gen check-gen lint test install clean
+.PHONY: all deps-build deps-test deps-check run gen check-gen lint test warnings cppcheck tidy \
+        sanitize valgrind fuzz docs check install clean

@@ -320,7 +320,7 @@ static size_t sc_enhanced_len(const char *t, size_t n) {
  * escaped so that no control character reaches a log or a terminal. */
 static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, size_t qn) {
   luaL_Buffer b;
-  size_t i, n = qn < SC_QUOTE_MAX ? qn : SC_QUOTE_MAX;
+  size_t n = qn < SC_QUOTE_MAX ? qn : SC_QUOTE_MAX;
   lua_pushnil(L);
   luaL_buffinit(L, &b);
   if (lineno > 0) {
@@ -330,7 +330,7 @@ static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, si
   luaL_addstring(&b, what);
   if (q != NULL) {
     luaL_addstring(&b, ": '");
-    for (i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
       unsigned char c = (unsigned char)q[i];
       if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
         luaL_addchar(&b, (char)c);
@@ -596,6 +596,8 @@ static const luaL_Reg sc_funcs[] = {
 };
 
 SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L);
+/* Called by Lua's require, never from C: */
+/* cppcheck-suppress unusedFunction */
 SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L) {
   luaL_newlib(L, sc_funcs);
   lua_pushinteger(L, SC_STRICT);

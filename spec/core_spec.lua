@@ -12,6 +12,13 @@ describe("smtpcodes.core", function()
     assert.are.same({ "luaopen_smtpcodes_core" }, exported)
   end)
 
+  it("is the build this run expects (SMTPCODES_CORE, by default build/smtpcodes/core.so)",
+    function()
+      local want = os.getenv("SMTPCODES_CORE") or "build/smtpcodes/core.so"
+      local maps = support.read("/proc/self/maps")
+      assert.truthy(maps:find(want, 1, true), want .. " is not loaded")
+    end)
+
   it("sets no global on require", function()
     local out, err, status = support.run(support.ENV .. [[lua5.4 -e '
       local before = {} for k in pairs(_G) do before[k] = true end

@@ -22,7 +22,7 @@ local SCOPE = {
 
 local ACTIONS = { ok = true, continue = true, retry = true, fail = true, close = true }
 
--------------------------------------------------------------- arguments
+-- arguments ----------------------------------------------------------------
 
 -- The Command a `command` argument names (a name or a Command); raises for
 -- an unknown one.
@@ -56,7 +56,7 @@ local function reply_of(v, n, fname)
   return code, enhanced, obj
 end
 
------------------------------------------------------------------ reasons
+-- reasons ------------------------------------------------------------------
 
 local rules -- compiled data/reason-rules.tsv, built on first use
 local kinds -- reason --> "hard" | "soft" | "class"
@@ -161,7 +161,7 @@ function M.reasons()
   return list
 end
 
------------------------------------------------------------------ policies
+-- policies -----------------------------------------------------------------
 
 local Policy = { __name = "smtpcodes.Policy" }
 Policy.__index = Policy
@@ -281,10 +281,11 @@ end
 --- Decides a reply under this policy; the same as smtpcodes.decide(command,
 -- reply, policy).
 function Policy:decide(command, reply)
+  util.checkself(self, Policy, "decide")
   return M.decide(command, reply, self)
 end
 
----------------------------------------------------------------- decisions
+-- decisions ----------------------------------------------------------------
 
 local CLASS_RULE = {
   [2] = { "ok", "RFC 5321 §4.2.1: 2yz, positive completion" },

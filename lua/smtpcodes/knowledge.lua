@@ -39,7 +39,7 @@ local function split(s, sep)
   return list
 end
 
------------------------------------------------------------------- objects
+-- objects ------------------------------------------------------------------
 
 --- A basic reply code. Fields: code, text, class, category, known,
 -- references, commands, explanation.
@@ -71,7 +71,6 @@ end
 -- allows(code), reference(code).
 local Command = { __name = "smtpcodes.Command" }
 M.Command = Command
-local CommandMethods = {}
 
 function Command.__tostring(c)
   local function codes(list) return #list > 0 and concat(list, " ") or "-" end
@@ -95,7 +94,8 @@ end
 
 --- True when the command may get this reply code (an integer, or a Code or
 -- Reply object).
-function CommandMethods:allows(code)
+function Command:allows(code)
+  util.checkself(self, Command, "allows")
   local p = private[self]
   local n = codeof(code, "allows")
   return p.refs[n] ~= nil or p.any[n // 100] == true
@@ -103,13 +103,14 @@ end
 
 --- The references that list this code for the command, as one string, or
 -- nil when the command does not list it.
-function CommandMethods:reference(code)
+function Command:reference(code)
+  util.checkself(self, Command, "reference")
   local p = private[self]
   local n = codeof(code, "reference")
   return p.refs[n] or (p.any[n // 100] and p.anyrefs) or nil
 end
 
-------------------------------------------------------------------- caches
+-- caches -------------------------------------------------------------------
 
 local cache = {}                              -- key --> Code or Status
 local weak = setmetatable({}, { __mode = "v" }) -- unknown enhanced codes
@@ -203,7 +204,7 @@ local function make_status(cls, s, d)
   return st
 end
 
-------------------------------------------------------------------- lookup
+-- lookup -------------------------------------------------------------------
 
 local function invalid(key, why)
   return nil, format("invalid code %s: %s", type(key) == "string" and quote(key) or tostring(key),
@@ -268,7 +269,7 @@ function M.lookup(key)
   return lookup_slow(key)
 end
 
------------------------------------------------------------------- commands
+-- commands -----------------------------------------------------------------
 
 local profile_set = {}
 for _, p in ipairs(core.profiles()) do profile_set[p] = true end
@@ -308,7 +309,7 @@ local function make_command(profile, name)
     any = freeze(anyclasses),
     any_references = freeze(split(anyrefs, "; ")),
     references = freeze(references),
-  }, { __index = CommandMethods }), Command, Command)
+  }, { __index = Command }), Command, Command)
   private[cmd] = p
   return cmd
 end
@@ -364,7 +365,7 @@ function M.statuses()
   return list
 end
 
--------------------------------------------------------------------- search
+-- search -------------------------------------------------------------------
 
 local haystacks -- { {object, lower-case text}, ... }
 

@@ -5,7 +5,8 @@
 local core = require("smtpcodes.core")
 local util = require("smtpcodes.util")
 
-local checktype, argerror, quote = util.checktype, util.argerror, util.quote
+local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
+  util.quote
 local ipairs, require, setmetatable, type = ipairs, require, setmetatable, type
 local tointeger, tonumber = math.tointeger, tonumber
 local concat = table.concat
@@ -21,7 +22,7 @@ local M = {}
 M.MAX_LINE = 4096
 M.MAX_LINES = 256
 
-------------------------------------------------------------------- Reply
+-- Reply --------------------------------------------------------------------
 
 --- A parsed reply. Fields: code, enhanced, lines, text, class, category,
 -- warnings. Method: status().
@@ -34,6 +35,7 @@ local knowledge
 
 --- The Status object of the reply's enhanced code, or nil.
 function Reply:status()
+  checkself(self, Reply, "status")
   if not self.enhanced then return nil end
   knowledge = knowledge or require("smtpcodes.knowledge")
   return (knowledge.lookup(self.enhanced))
@@ -75,7 +77,7 @@ function M.parse(text, opts)
   return nil, err
 end
 
------------------------------------------------------------------- Reader
+-- Reader -------------------------------------------------------------------
 
 --- A streaming reader: feed it bytes as they arrive, or let it read a
 -- socket. Methods: feed(chunk), receive(sock), finish(), reset(),
@@ -106,6 +108,7 @@ end
 --   or nil, the error, and the list of replies completed before it. After an
 --   error the reader keeps returning it until reset().
 function Reader:feed(chunk)
+  checkself(self, Reader, "feed")
   checktype(chunk, 1, "feed", "string")
   if self.err then return nil, self.err, {} end
   local out = {}
@@ -146,6 +149,7 @@ end
 -- closed after a final line without line end, nil when nothing is left, or
 -- nil and an error for an unfinished reply.
 function Reader:finish()
+  checkself(self, Reader, "finish")
   if self.err then return nil, self.err end
   local buf = self.buf
   self.buf, self.tail = "", 0
@@ -158,15 +162,22 @@ end
 
 --- Forgets any buffered bytes and any error.
 function Reader:reset()
+  checkself(self, Reader, "reset")
   self.buf, self.tail, self.lines, self.partial, self.err = "", 0, {}, nil, nil
   return self
 end
 
 --- Number of bytes buffered: the start of a reply not yet complete.
 function Reader:buffered()
+  checkself(self, Reader, "buffered")
   local n = #self.buf + #(self.partial or "")
   for _, line in ipairs(self.lines) do n = n + #line + 2 end
   return n
+end
+
+-- One line from the socket; a socket that raises is reported, not passed on.
+local function receive_line(sock)
+  return sock:receive()
 end
 
 --- Reads one reply from a LuaSocket-like object: sock:receive() returns
@@ -175,6 +186,7 @@ end
 --   a parse error. After a timeout the lines read so far are kept, and the
 --   next call goes on where this one stopped.
 function Reader:receive(sock)
+  checkself(self, Reader, "receive")
   local t = type(sock)
   if t ~= "table" and t ~= "userdata" then
     argerror(1, "receive", "socket expected, got " .. util.typename(sock))
@@ -182,7 +194,10 @@ function Reader:receive(sock)
   if self.err then return nil, self.err end
   local lines = self.lines
   while true do
-    local line, err, partial = sock:receive()
+    local ok, line, err, partial = pcall(receive_line, sock)
+    if not ok then
+      return nil, "receive raised an error: " .. (type(line) == "string" and line or type(line))
+    end
     if type(line) ~= "string" then
       if line ~= nil then return fail(self, "receive returned a " .. type(line)) end
       if type(partial) == "string" and partial ~= "" then
@@ -218,7 +233,7 @@ function Reader:receive(sock)
   return fail(self, err)
 end
 
------------------------------------------------------------- capabilities
+-- capabilities -------------------------------------------------------------
 
 --- The extensions an EHLO reply offers.
 -- @param reply a Reply, or the reply's text

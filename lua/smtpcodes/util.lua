@@ -47,6 +47,15 @@ function M.quote(s, max)
   return "'" .. s .. (cut and "...'" or "'")
 end
 
+--- Raises unless self is an object of `class` (a method called with a
+-- wrong self, as file.read(42) would be).
+function M.checkself(self, class, fname)
+  if getmetatable(self) ~= class then
+    error(format("bad argument #1 to '%s' (%s expected, got %s)", fname, class.__name,
+      M.typename(self)), 3)
+  end
+end
+
 local function readonly_error(_, k)
   error(format("attempt to modify a read-only smtpcodes value (field %s)", M.quote(k)), 2)
 end
