@@ -1,0 +1,235 @@
+-- bench/bench.lua: smtpcodes measured side by side with plain Lua and with
+-- LuaSocket's socket.tp, in one run. Each figure is the median of ROUNDS
+-- rounds; each ratio compares the two sides of the same round.
+-- Run with `make bench` (lua5.4, the checkout's build).
+local sc = require("smtpcodes")
+local core = require("smtpcodes.core")
+local tp = require("socket.tp")
+
+local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
+local clock = os.clock
+
+local function median(list)
+  table.sort(list)
+  return list[(#list + 1) // 2]
+end
+
+-- Seconds a call of f(n) takes for n iterations, the median of ROUNDS.
+local function time(f, n)
+  local t = {}
+  for r = 1, ROUNDS do
+    collectgarbage("collect")
+    local t0 = clock()
+    f(n)
+    t[r] = clock() - t0
+  end
+  return median(t)
+end
+
+-- Ratio of two functions timed in alternation, the median of ROUNDS.
+local function ratio(a, b, n)
+  local ta, tb, r = {}, {}, {}
+  for i = 1, ROUNDS do
+    collectgarbage("collect")
+    local t0 = clock()
+    a(n)
+    local t1 = clock()
+    collectgarbage("collect")
+    local t2 = clock()
+    b(n)
+    local t3 = clock()
+    ta[i], tb[i], r[i] = t1 - t0, t3 - t2, (t1 - t0) / (t3 - t2)
+  end
+  return median(r), median(ta), median(tb)
+end
+
+local rows = {}
+local function row(what, value, goal, note)
+  rows[#rows + 1] = { what, value, goal or "", note or "" }
+end
+
+-- lookup ---------------------------------------------------------------------
+
+do
+  local obj = sc.lookup(550)
+  local plain_table = { [550] = obj, ["5.1.1"] = sc.lookup("5.1.1") }
+  local function plain(key) return plain_table[key] end
+  local lookup = sc.lookup
+  local N = 2000000
+  local function ours(n) for _ = 1, n do lookup(550) end end
+  local function theirs(n) for _ = 1, n do plain(550) end end
+  local r, ta = ratio(ours, theirs, N)
+  row("lookup(550) / plain Lua function", ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9), "<= 1.5x")
+  local function ours_s(n) for _ = 1, n do lookup("5.1.1") end end
+  local function theirs_s(n) for _ = 1, n do plain("5.1.1") end end
+  r, ta = ratio(ours_s, theirs_s, N)
+  row('lookup("5.1.1") / plain Lua function', ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9),
+    "<= 2.5x")
+end
+
+-- the replies: a realistic mix ----------------------------------------------
+
+local function ehlo(n)
+  local lines = { "250-mx.example.com Hello client.example [192.0.2.1], pleased to meet you" }
+  local caps = { "PIPELINING", "SIZE 35882577", "ETRN", "AUTH LOGIN PLAIN XOAUTH2",
+    "AUTH=LOGIN PLAIN", "ENHANCEDSTATUSCODES", "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING",
+    "STARTTLS", "VRFY", "BINARYMIME", "DELIVERBY", "MT-PRIORITY MIXER", "REQUIRETLS",
+    "X-EXPS GSSAPI NTLM", "X-LINK2STATE", "XEXCH50", "HELP" }
+  for i = 1, n - 1 do lines[#lines + 1] = "250-" .. caps[(i - 1) % #caps + 1] end
+  lines[#lines] = lines[#lines]:gsub("^250%-", "250 ")
+  return lines
+end
+
+-- One session's worth of replies, as lists of lines.
+local MIX = {
+  { "220 mx.example.com ESMTP Postfix (Debian/GNU)" },
+  ehlo(12),
+  { "250 2.1.0 Ok" },
+  { "250 2.1.5 Ok" },
+  { "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local "
+    .. "recipient table" },
+  { "250 2.1.5 Ok" },
+  { "354 End data with <CR><LF>.<CR><LF>" },
+  { "250 2.0.0 Ok: queued as 4F2D11A72014" },
+  { "550-5.7.1 [192.0.2.1] The IP you're using to send mail is not authorized to",
+    "550-5.7.1 send email directly to our servers. Please use the SMTP relay at your",
+    "550 5.7.1 service provider instead. Learn more at https://support.example.com" },
+  ehlo(24),
+  { "221 2.0.0 Bye" },
+}
+local WIRE = {}
+local STREAM = {}
+local NLINES, NBYTES = 0, 0
+for i, lines in ipairs(MIX) do
+  WIRE[i] = table.concat(lines, "\r\n") .. "\r\n"
+  STREAM[#STREAM + 1] = WIRE[i]
+  NLINES = NLINES + #lines
+end
+STREAM = table.concat(STREAM)
+NBYTES = #STREAM
+
+-- socket.tp over a connection that serves lines from memory
+local ALL_LINES = {}
+for _, lines in ipairs(MIX) do
+  for _, l in ipairs(lines) do ALL_LINES[#ALL_LINES + 1] = l end
+end
+local pos = 0
+local mem = {
+  settimeout = function() end,
+  connect = function() return 1 end,
+  receive = function()
+    pos = pos + 1
+    return ALL_LINES[pos]
+  end,
+}
+local conn = assert(tp.connect("127.0.0.1", 25, 1, function() return mem end))
+
+local function tp_session()
+  pos = 0
+  for _ = 1, #MIX do conn:check(".") end
+end
+
+do
+  local parse = sc.parse
+  local N = 4000
+  local function ours(n)
+    for _ = 1, n do
+      for i = 1, #WIRE do parse(WIRE[i]) end
+    end
+  end
+  local function theirs(n) for _ = 1, n do tp_session() end end
+  local r, ta, tb = ratio(theirs, ours, N)
+  row("parse: socket.tp time / parse time", ("%.2fx faster"):format(r), ">= 3x",
+    ("%.0f ns a reply (socket.tp %.0f ns)"):format(ta / N / #MIX * 1e9 / r,
+      tb / N / #MIX * 1e9 * r))
+end
+
+do
+  local reader = sc.reader()
+  local chunks = {}
+  local big = STREAM:rep(64)
+  for i = 1, #big, 4096 do chunks[#chunks + 1] = big:sub(i, i + 4095) end
+  local N = 60
+  local function ours(n)
+    for _ = 1, n do
+      for i = 1, #chunks do reader:feed(chunks[i]) end
+    end
+  end
+  local function theirs(n)
+    for _ = 1, n do
+      for _ = 1, 64 do tp_session() end
+    end
+  end
+  local r, tb = ratio(theirs, ours, N)
+  local _, ours_t = r, tb / r
+  row("reader:feed, 4 KiB chunks: socket.tp time / feed time", ("%.2fx faster"):format(r),
+    ">= 3x", ("%.1f MB/s"):format(#big * N / ours_t / 1e6))
+end
+
+-- memory ----------------------------------------------------------------------
+
+do
+  local lookup = sc.lookup
+  lookup(550)
+  lookup("5.1.1")
+  collectgarbage("collect")
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  for _ = 1, 100000 do
+    lookup(550)
+    lookup("5.1.1")
+  end
+  local grew = (collectgarbage("count") - before) * 1024
+  collectgarbage("restart")
+  row("bytes allocated by 200000 repeated lookups", ("%d"):format(grew), "0")
+
+  collectgarbage("collect")
+  collectgarbage("stop")
+  before = collectgarbage("count")
+  local parse = sc.parse
+  local N = 1000
+  for _ = 1, N do
+    for i = 1, #WIRE do parse(WIRE[i]) end
+  end
+  local per = (collectgarbage("count") - before) * 1024 / (N * #WIRE)
+  collectgarbage("restart")
+  row("bytes allocated per parsed reply (mix)", ("%.0f"):format(per), "",
+    ("%d lines in %d replies"):format(NLINES, #MIX))
+end
+
+-- require: heap and time, in a fresh interpreter
+do
+  local cmd = [[lua5.4 -e '
+    collectgarbage("collect"); collectgarbage("stop")
+    local m0, t0 = collectgarbage("count"), os.clock()
+    require("smtpcodes")
+    local t1, m1 = os.clock(), collectgarbage("count")
+    io.write(("%.0f %.3f"):format((m1 - m0) * 1024, (t1 - t0) * 1000))']]
+  local heap, ms = {}, {}
+  for i = 1, ROUNDS do
+    local p = io.popen(cmd)
+    local out = p:read("a")
+    p:close()
+    heap[i], ms[i] = out:match("(%S+) (%S+)")
+    heap[i], ms[i] = tonumber(heap[i]), tonumber(ms[i])
+  end
+  row('Lua heap left by require "smtpcodes"', ("%.1f KB"):format(median(heap) / 1024),
+    "< 100 KB")
+  row('time of require "smtpcodes"', ("%.3f ms"):format(median(ms)), "< 5 ms")
+end
+
+-- the table -------------------------------------------------------------------
+
+local w = { 0, 0, 0 }
+for _, r in ipairs(rows) do
+  for i = 1, 3 do w[i] = math.max(w[i], utf8.len(r[i])) end
+end
+local function line(a, b, c, d)
+  print(("| %s | %s | %s | %s |"):format(a .. (" "):rep(w[1] - utf8.len(a)),
+    b .. (" "):rep(w[2] - utf8.len(b)), c .. (" "):rep(w[3] - utf8.len(c)), d))
+end
+line("measure", "result", "goal", "note")
+print(("|%s|%s|%s|---|"):format(("-"):rep(w[1] + 2), ("-"):rep(w[2] + 2), ("-"):rep(w[3] + 2)))
+for _, r in ipairs(rows) do line(r[1], r[2], r[3], r[4]) end
+print(("\n%s, %s, median of %d rounds"):format(_VERSION, core._VERSION and "smtpcodes "
+  .. core._VERSION, ROUNDS))
