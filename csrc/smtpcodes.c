@@ -30,16 +30,6 @@
 #define SC_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define SC_ISDIGIT(c) ((unsigned char)((c) - '0') < 10)
 
-/* ------------------------------------------------------------------ names */
-
-static const char *const sc_class_names[] = {
-  NULL, "preliminary", "completion", "intermediate", "transient", "permanent"
-};
-
-static const char *const sc_category_names[] = {
-  "syntax", "information", "connections", "unspecified", "unspecified", "mail system"
-};
-
 /* ------------------------------------------------------------ basic codes */
 
 static int sc_cmp_reply(const void *key, const void *elem) {
@@ -277,6 +267,9 @@ static int l_rules(lua_State *L) {
 #define SC_WHOLE 4  /* s holds one reply: what follows it is examined, not left */
 
 #define SC_RFC_LINE 512 /* RFC 5321 4.5.3.1.5: reply line with its CRLF */
+
+/* What one scan found: a reply, the need for more bytes, or an error. */
+enum { SC_REPLY, SC_MORE, SC_ERROR };
 #define SC_QUOTE_MAX 48 /* bytes of server text quoted in an error */
 
 /* Deviations forgiven in lenient mode, in the order they are reported. */
@@ -316,12 +309,11 @@ static size_t sc_enhanced_len(const char *t, size_t n) {
   return i;
 }
 
-/* Pushes nil and "line N: what: 'quoted text'", with the server's bytes
- * escaped so that no control character reaches a log or a terminal. */
+/* Pushes "line N: what: 'quoted text'", with the server's bytes escaped so
+ * that no control character reaches a log or a terminal; returns SC_ERROR. */
 static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, size_t qn) {
   luaL_Buffer b;
   size_t n = qn < SC_QUOTE_MAX ? qn : SC_QUOTE_MAX;
-  lua_pushnil(L);
   luaL_buffinit(L, &b);
   if (lineno > 0) {
     lua_pushfstring(L, "line %d: ", lineno);
@@ -348,7 +340,7 @@ static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, si
     luaL_addchar(&b, '\'');
   }
   luaL_pushresult(&b);
-  return 2;
+  return SC_ERROR;
 }
 
 /* True when only empty lines (CR and LF bytes) are left in s[pos, len). */
@@ -358,38 +350,82 @@ static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
   return 1;
 }
 
-/* core.parse(s, init, flags, max_line, max_lines, mt, nowarnings)
- *   --> reply, nextpos | false | nil, err
- * Reads one reply starting at byte init of s. Returns the reply table (with
- * metatable mt) and the position just after it; false when s ends before the
- * reply does and SC_EOF is not set (more bytes are needed, no bound crossed);
- * nil and a message naming the line and the fault for malformed input.
- * nowarnings is the shared table used when nothing was forgiven. */
-static int l_parse(lua_State *L) {
-  size_t len, pos;
-  const char *s = luaL_checklstring(L, 1, &len);
-  lua_Integer init = luaL_checkinteger(L, 2);
-  int flags = (int)luaL_checkinteger(L, 3);
-  lua_Integer max_line = luaL_checkinteger(L, 4);
-  lua_Integer max_lines = luaL_checkinteger(L, 5);
+/* Upvalues of the scanning functions: the field names of a reply, interned
+ * once, and the Reply metatable. */
+enum { U_CODE = 1, U_ENHANCED, U_LINES, U_TEXT, U_WARNINGS, U_MT, U_COUNT = U_MT };
+static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "lines", "text", "warnings"};
+
+/* Pushes the field name `key` for the reply on top; its value follows. */
+#define sc_pushkey(L, key) lua_pushvalue(L, lua_upvalueindex(key))
+
+/* In a stream: does s hold the end of the reply that starts at byte offset
+ * at? Also true when the reply crosses a bound or goes wrong, so that the
+ * full scan reports it. When false, *open is the length of the unterminated
+ * line. This look-ahead allocates nothing: a reply split over chunks is not
+ * turned into strings until it is whole. */
+static int sc_complete(const char *s, size_t len, size_t at, lua_Integer max_line,
+                       lua_Integer max_lines, size_t *open) {
+  lua_Integer n = 0;
+  while (at < len) {
+    const char *lp = s + at;
+    const char *nl = memchr(lp, '\n', len - at);
+    size_t ll;
+    if (nl == NULL) {
+      *open = len - at;
+      return *open > (size_t)max_line;
+    }
+    ll = (size_t)(nl - lp);
+    at += ll + 1;
+    if (ll > 0 && lp[ll - 1] == '\r') ll--;
+    if (ll > (size_t)max_line) return 1;
+    if (ll == 0) {
+      if (n > 0) return 1; /* an empty line inside a reply: an error */
+      continue;            /* stray empty lines before it: warnings */
+    }
+    if (++n > max_lines || ll < 4 || lp[3] != '-') return 1;
+  }
+  *open = 0;
+  return 0;
+}
+
+/* The offset just past the last line of s that can end a reply (any line
+ * but "xyz-..."), or 0. Every reply that starts before it is complete. */
+static size_t sc_last_final(const char *s, size_t len) {
+  size_t e = len;
+  while (e > 0 && s[e - 1] != '\n') e--; /* leave out the open line */
+  while (e > 0) {
+    size_t start = e - 1, ll;
+    while (start > 0 && s[start - 1] != '\n') start--;
+    ll = e - 1 - start;
+    if (ll > 0 && s[start + ll - 1] == '\r') ll--;
+    if (ll < 4 || s[start + 3] != '-') return e;
+    e = start;
+  }
+  return 0;
+}
+
+/* Scans one reply of s starting at byte offset *pos. SC_REPLY: pushes the
+ * reply table (with the Reply metatable: fields code, text for one line or
+ * lines for several, and enhanced and warnings when there are any; the
+ * others are made in Lua on first use) and moves *pos past it. SC_MORE: s
+ * ends before the reply does and SC_EOF is not set; pushes nothing and sets
+ * *open to the length of the unterminated line. SC_ERROR: pushes a message
+ * naming the line and the fault. The lines are kept on the stack while
+ * scanning, so that their table is made at its exact size. */
+static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int flags,
+                   lua_Integer max_line, lua_Integer max_lines, size_t *open) {
   int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0, i;
   int wline[W_COUNT];
   const char *enh = NULL, *last_enh = NULL;  /* first and final-line enhanced codes */
   size_t enhn = 0, last_enhn = 0;
   int enh_lines = 0, missing_line = 0;
+  const int base = lua_gettop(L); /* the lines are pushed above this index */
+  size_t at = *pos;                /* *pos moves only past a whole reply */
 
-  luaL_checktype(L, 6, LUA_TTABLE);
-  luaL_checktype(L, 7, LUA_TTABLE);
-  luaL_argcheck(L, init >= 1 && (lua_Unsigned)init <= (lua_Unsigned)len + 1, 2, "out of range");
-  luaL_argcheck(L, max_line > 0 && max_lines > 0, 4, "bounds must be positive");
-  lua_settop(L, 7);
   for (i = 0; i < W_COUNT; i++) wline[i] = 0;
-  pos = (size_t)init - 1;
-  lua_createtable(L, 1, 0); /* 8: lines */
-
   while (!final) {
-    const char *lp = s + pos, *nl, *text;
-    size_t rest = len - pos, ll, adv, tn, en;
+    const char *lp = s + at, *nl, *text;
+    size_t rest = len - at, ll, adv, tn, en;
     int c, bare;
 
     nl = memchr(lp, '\n', rest);
@@ -398,8 +434,8 @@ static int l_parse(lua_State *L) {
         if (rest > (size_t)max_line)
           return sc_fail(L, lineno + 1, lua_pushfstring(L, "line longer than %I octets (max_line)",
                                                          max_line), NULL, 0);
-        lua_pushboolean(L, 0);
-        return 1;
+        *open = rest;
+        return SC_MORE;
       }
       if (rest == 0) {
         if (nlines == 0) return sc_fail(L, 0, "incomplete reply: no reply line", NULL, 0);
@@ -422,7 +458,7 @@ static int l_parse(lua_State *L) {
     if (ll == 0) {
       if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
       if (!wline[W_EMPTY]) wline[W_EMPTY] = lineno;
-      pos += adv;
+      at += adv;
       continue;
     }
     if (ll + 2 > SC_RFC_LINE && !wline[W_LONG]) wline[W_LONG] = lineno;
@@ -477,14 +513,14 @@ static int l_parse(lua_State *L) {
       missing_line = lineno;
     }
     while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
+    if ((nlines & 15) == 1) luaL_checkstack(L, 20, "too many lines");
     lua_pushlstring(L, text, tn);
-    lua_rawseti(L, 8, nlines);
-    pos += adv;
+    at += adv;
 
     /* A bare code ends the reply; in a whole text, lines of the same code
      * after it show that it was meant as an inner line. */
-    if (bare && (flags & SC_WHOLE) && !sc_only_line_ends(s, pos, len)) {
-      const char *nx = s + pos;
+    if (bare && (flags & SC_WHOLE) && !sc_only_line_ends(s, at, len)) {
+      const char *nx = s + at;
       while (*nx == '\r' || *nx == '\n') nx++;
       if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0) {
         if (!wline[W_BARE]) wline[W_BARE] = lineno;
@@ -494,10 +530,10 @@ static int l_parse(lua_State *L) {
   }
 
   if (flags & SC_WHOLE) {
-    if (!sc_only_line_ends(s, pos, len))
-      return sc_fail(L, lineno + 1, "more text after the final line", s + pos, len - pos);
-    if (pos < len && !wline[W_EMPTY]) wline[W_EMPTY] = lineno + 1;
-    pos = len;
+    if (!sc_only_line_ends(s, at, len))
+      return sc_fail(L, lineno + 1, "more text after the final line", s + at, len - at);
+    if (at < len && !wline[W_EMPTY]) wline[W_EMPTY] = lineno + 1;
+    at = len;
   }
 
   /* The enhanced code: the final line's, else the first one seen. */
@@ -523,15 +559,34 @@ static int l_parse(lua_State *L) {
       }
     }
     if (nwarn > 0 && (flags & SC_STRICT)) {
-      lua_pushnil(L);
+      lua_settop(L, base);
       lua_pushfstring(L, sc_warnings[firstw], wline[firstw]);
-      return 2;
+      return SC_ERROR;
     }
-    lua_createtable(L, 0, 7); /* 9: the reply */
-    if (nwarn == 0) {
-      lua_pushvalue(L, 7);
+    lua_createtable(L, 0, 4); /* the reply */
+    if (nlines == 1) {
+      sc_pushkey(L, U_TEXT);
+      lua_pushvalue(L, base + 1);
     } else {
+      sc_pushkey(L, U_LINES);
+      lua_createtable(L, nlines, 0);
+      for (i = 1; i <= nlines; i++) {
+        lua_pushvalue(L, base + i);
+        lua_rawseti(L, -2, i);
+      }
+    }
+    lua_rawset(L, -3);
+    sc_pushkey(L, U_CODE);
+    lua_pushinteger(L, code);
+    lua_rawset(L, -3);
+    if (enh != NULL) {
+      sc_pushkey(L, U_ENHANCED);
+      lua_pushlstring(L, enh, enhn);
+      lua_rawset(L, -3);
+    }
+    if (nwarn > 0) {
       int n = 0;
+      sc_pushkey(L, U_WARNINGS);
       lua_createtable(L, nwarn, 0);
       for (i = 0; i < W_COUNT; i++) {
         if (wline[i]) {
@@ -539,38 +594,143 @@ static int l_parse(lua_State *L) {
           lua_rawseti(L, -2, ++n);
         }
       }
+      lua_rawset(L, -3);
     }
-    lua_setfield(L, 9, "warnings");
   }
-  lua_pushinteger(L, code);
-  lua_setfield(L, 9, "code");
-  if (enh != NULL) {
-    lua_pushlstring(L, enh, enhn);
-    lua_setfield(L, 9, "enhanced");
-  }
-  lua_pushstring(L, sc_class_names[code / 100]);
-  lua_setfield(L, 9, "class");
-  lua_pushstring(L, sc_category_names[code / 10 % 10]);
-  lua_setfield(L, 9, "category");
-  if (nlines == 1) {
-    lua_rawgeti(L, 8, 1);
-  } else {
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (i = 1; i <= nlines; i++) {
-      if (i > 1) luaL_addchar(&b, '\n');
-      lua_rawgeti(L, 8, i);
-      luaL_addvalue(&b);
+  lua_pushvalue(L, lua_upvalueindex(U_MT));
+  lua_setmetatable(L, -2);
+  lua_replace(L, base + 1);
+  lua_settop(L, base + 1);
+  *pos = at;
+  return SC_REPLY;
+}
+
+/* Reads a positive integer option of the table at index 2 (the public
+ * parse's opts), or gives def when it is absent. */
+static lua_Integer sc_bound(lua_State *L, const char *name, lua_Integer def) {
+  lua_Integer v = def;
+  if (lua_getfield(L, 2, name) != LUA_TNIL) {
+    int ok;
+    v = lua_tointegerx(L, -1, &ok);
+    if (!ok || v < 1) {
+      lua_pushfstring(L, "opts.%s must be a positive integer", name);
+      luaL_argerror(L, 2, lua_tostring(L, -1));
     }
-    luaL_pushresult(&b);
   }
-  lua_setfield(L, 9, "text");
-  lua_pushvalue(L, 8);
-  lua_setfield(L, 9, "lines");
-  lua_pushvalue(L, 6);
-  lua_setmetatable(L, 9);
-  lua_pushinteger(L, (lua_Integer)pos + 1);
+  lua_pop(L, 1);
+  return v;
+}
+
+#define SC_MAX_LINE 4096 /* default bounds of parse and the reader */
+#define SC_MAX_LINES 256
+
+/* parse(text [, opts]) --> reply | nil, err
+ * smtpcodes.parse: one complete reply; opts.strict, opts.max_line and
+ * opts.max_lines as documented in README.md. */
+static int l_parse(lua_State *L) {
+  size_t len, pos = 0, open = 0;
+  const char *s;
+  if (lua_type(L, 1) != LUA_TSTRING) return luaL_typeerror(L, 1, "string");
+  s = lua_tolstring(L, 1, &len);
+  int flags = SC_EOF | SC_WHOLE;
+  lua_Integer max_line = SC_MAX_LINE, max_lines = SC_MAX_LINES;
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_getfield(L, 2, "strict");
+    if (lua_toboolean(L, -1)) flags |= SC_STRICT;
+    lua_pop(L, 1);
+    max_line = sc_bound(L, "max_line", max_line);
+    max_lines = sc_bound(L, "max_lines", max_lines);
+  }
+  lua_settop(L, 2);
+  if (sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open) == SC_REPLY) return 1;
+  lua_pushnil(L);
+  lua_insert(L, -2);
   return 2;
+}
+
+/* scan(s, init, flags, max_line, max_lines)
+ *   --> reply [, nextpos] | false, open | nil, err
+ * One reply of s from byte init: the reply (and, unless SC_WHOLE, the
+ * position after it); false and the length of the open line when more
+ * bytes are needed; nil and a message for malformed input. */
+static int l_scan(lua_State *L) {
+  size_t len, pos, open = 0;
+  const char *s = luaL_checklstring(L, 1, &len);
+  lua_Integer init = luaL_checkinteger(L, 2);
+  int flags = (int)luaL_checkinteger(L, 3);
+  lua_Integer max_line = luaL_checkinteger(L, 4);
+  lua_Integer max_lines = luaL_checkinteger(L, 5);
+  luaL_argcheck(L, init >= 1 && (lua_Unsigned)init <= (lua_Unsigned)len + 1, 2, "out of range");
+  luaL_argcheck(L, max_line > 0 && max_lines > 0, 4, "bounds must be positive");
+  lua_settop(L, 5);
+  pos = (size_t)init - 1;
+  switch (sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open)) {
+    case SC_REPLY:
+      if (flags & SC_WHOLE) return 1;
+      lua_pushinteger(L, (lua_Integer)pos + 1);
+      return 2;
+    case SC_MORE:
+      lua_pushboolean(L, 0);
+      lua_pushinteger(L, (lua_Integer)open);
+      return 2;
+    default:
+      lua_pushnil(L);
+      lua_insert(L, -2);
+      return 2;
+  }
+}
+
+/* scan_all(s, flags, max_line, max_lines) --> replies, nextpos, open | nil, err, replies
+ * Every complete reply of the stream s (no SC_EOF, no SC_WHOLE): the list of
+ * replies, the position of the first byte not used and the length of the
+ * open line; or nil, a message and the replies before the error. */
+static int l_scan_all(lua_State *L) {
+  size_t len, pos = 0, open = 0;
+  const char *s = luaL_checklstring(L, 1, &len);
+  int flags = (int)luaL_checkinteger(L, 2) & SC_STRICT;
+  lua_Integer max_line = luaL_checkinteger(L, 3);
+  lua_Integer max_lines = luaL_checkinteger(L, 4);
+  lua_Integer n = 0;
+  size_t end = sc_last_final(s, len);
+  luaL_argcheck(L, max_line > 0 && max_lines > 0, 3, "bounds must be positive");
+  lua_settop(L, 4);
+  /* 5: the replies, sized for replies of about 128 octets */
+  lua_createtable(L, (int)(len / 128 < 1024 ? len / 128 + 1 : 1024), 0);
+  while (pos < len) {
+    int st;
+    /* past the last final line the reply is unfinished: it is only looked
+     * at, unless it crosses a bound, and scanned once it is whole */
+    if (pos >= end && !sc_complete(s, len, pos, max_line, max_lines, &open)) break;
+    st = sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open);
+    if (st == SC_REPLY) {
+      lua_rawseti(L, 5, ++n);
+    } else if (st == SC_MORE) {
+      break;
+    } else {
+      lua_pushnil(L);
+      lua_insert(L, -2);
+      lua_pushvalue(L, 5);
+      return 3;
+    }
+  }
+  lua_settop(L, 5); /* drop the lines of an unfinished reply */
+  lua_pushinteger(L, (lua_Integer)pos + 1);
+  lua_pushinteger(L, (lua_Integer)(pos < len ? open : 0));
+  return 3;
+}
+
+/* core.scanner(mt) --> parse, scan, scan_all
+ * The three scanning functions, making replies with the metatable mt. */
+static int l_scanner(lua_State *L) {
+  static const lua_CFunction fns[] = {l_parse, l_scan, l_scan_all};
+  luaL_checktype(L, 1, LUA_TTABLE);
+  for (int f = 0; f < 3; f++) {
+    for (int i = 0; i < U_WARNINGS; i++) lua_pushstring(L, sc_fields[i]);
+    lua_pushvalue(L, 1);
+    lua_pushcclosure(L, fns[f], U_COUNT);
+  }
+  return 3;
 }
 
 /* ------------------------------------------------------------------- open */
@@ -587,7 +747,7 @@ static const luaL_Reg sc_funcs[] = {
   {"profiles", l_profiles},
   {"reasons", l_reasons},
   {"rules", l_rules},
-  {"parse", l_parse},
+  {"scanner", l_scanner},
   {"STRICT", NULL},
   {"EOF", NULL},
   {"WHOLE", NULL},

@@ -7,30 +7,57 @@ local util = require("smtpcodes.util")
 
 local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
   util.quote
-local ipairs, require, setmetatable, type = ipairs, require, setmetatable, type
+local ipairs, rawget, rawset, require, setmetatable, type = ipairs, rawget, rawset, require,
+  setmetatable, type
 local tointeger, tonumber = math.tointeger, tonumber
 local concat = table.concat
 local find, format, upper = string.find, string.format, string.upper
-local parse_core = core.parse
 local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
 
 local M = {}
 
---- Default bounds: octets in one line (without its line end) and lines in
+-- Default bounds: octets in one line (without its line end) and lines in
 -- one reply. RFC 5321 allows 512 octets a line; real EHLO replies have a few
--- dozen lines.
-M.MAX_LINE = 4096
-M.MAX_LINES = 256
+-- dozen lines. (The C scanner has the same defaults for parse.)
+local MAX_LINE, MAX_LINES = 4096, 256
 
 -- Reply --------------------------------------------------------------------
 
 --- A parsed reply. Fields: code, enhanced, lines, text, class, category,
--- warnings. Method: status().
+-- warnings. Method: status(). The scanner stores code, text (one line) or
+-- lines (several), and enhanced and warnings when there are any; the other
+-- fields are made on first use and then kept.
 local Reply = { __name = "smtpcodes.Reply" }
-Reply.__index = Reply
 M.Reply = Reply
 
 local NOWARNINGS = util.freeze({})
+local CLASS = { "preliminary", "completion", "intermediate", "transient", "permanent" }
+local CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", "unspecified",
+  "mail system" }
+
+-- The fields a reply makes when first asked for.
+local LAZY = {
+  lines = function(r) return { rawget(r, "text") } end,
+  text = function(r) return concat(rawget(r, "lines"), "\n") end,
+  class = function(r) return CLASS[r.code // 100] end,
+  category = function(r) return CATEGORY[r.code // 10 % 10] end,
+}
+
+function Reply.__index(r, k)
+  local make = LAZY[k]
+  if make then
+    local v = make(r)
+    rawset(r, k, v)
+    return v
+  end
+  if k == "warnings" then return NOWARNINGS end
+  return Reply[k]
+end
+
+-- The scanner (smtpcodes.core): parse is smtpcodes.parse itself; scan reads
+-- one reply, scan_all every complete reply of a stream.
+local parse, scan, scan_all = core.scanner(Reply)
+
 local knowledge
 
 --- The Status object of the reply's enhanced code, or nil.
@@ -50,7 +77,7 @@ end
 
 -- Reads opts into (flags, max_line, max_lines); raises on a bad option.
 local function options(opts, n, fname)
-  if opts == nil then return 0, M.MAX_LINE, M.MAX_LINES end
+  if opts == nil then return 0, MAX_LINE, MAX_LINES end
   checktype(opts, n, fname, "table", nil, 1)
   local flags = opts.strict and STRICT or 0
   local function bound(name, default)
@@ -62,20 +89,17 @@ local function options(opts, n, fname)
     end
     return i
   end
-  return flags, bound("max_line", M.MAX_LINE), bound("max_lines", M.MAX_LINES)
+  return flags, bound("max_line", MAX_LINE), bound("max_lines", MAX_LINES)
 end
 
+local WHOLE_TEXT = EOF | WHOLE
+
 --- Parses one complete reply, single- or multi-line.
+-- @function parse
 -- @tparam string text the reply's bytes
 -- @tparam[opt] table opts strict (boolean), max_line, max_lines
 -- @return a Reply; or nil and a message naming the line and the fault
-function M.parse(text, opts)
-  checktype(text, 1, "parse", "string")
-  local flags, max_line, max_lines = options(opts, 2, "parse")
-  local r, err = parse_core(text, 1, flags | EOF | WHOLE, max_line, max_lines, Reply, NOWARNINGS)
-  if r then return r end
-  return nil, err
-end
+M.parse = parse
 
 -- Reader -------------------------------------------------------------------
 
@@ -111,37 +135,24 @@ function Reader:feed(chunk)
   checkself(self, Reader, "feed")
   checktype(chunk, 1, "feed", "string")
   if self.err then return nil, self.err, {} end
-  local out = {}
-  local nl = find(chunk, "\n", 1, true)
-  if not nl then
+  if not find(chunk, "\n", 1, true) then
     -- no line ends here: the only question is the bound on the open line
     self.tail = self.tail + #chunk
     if self.tail > self.max_line then
       local _, err = fail(self, format("line longer than %d octets (max_line)", self.max_line))
-      return nil, err, out
+      return nil, err, {}
     end
     self.buf = self.buf .. chunk
-    return out
+    return {}
   end
   local buf = self.buf == "" and chunk or self.buf .. chunk
-  local pos, n = 1, 0
-  local flags, max_line, max_lines = self.flags, self.max_line, self.max_lines
-  while true do
-    local r, nextpos = parse_core(buf, pos, flags, max_line, max_lines, Reply, NOWARNINGS)
-    if not r then
-      if r == nil then
-        local _, err = fail(self, nextpos)
-        return nil, err, out
-      end
-      break
-    end
-    n = n + 1
-    out[n] = r
-    pos = nextpos
+  local out, pos, open = scan_all(buf, self.flags, self.max_line, self.max_lines)
+  if not out then
+    local _, err = fail(self, pos)
+    return nil, err, open
   end
-  self.buf = pos > #buf and "" or buf:sub(pos)
-  local last = find(chunk, "\n[^\n]*$")
-  self.tail = #chunk - last
+  self.buf = pos > #buf and "" or pos == 1 and buf or buf:sub(pos)
+  self.tail = open
   return out
 end
 
@@ -154,8 +165,7 @@ function Reader:finish()
   local buf = self.buf
   self.buf, self.tail = "", 0
   if buf:find("^[\r\n]*$") then return nil end
-  local r, err = parse_core(buf, 1, self.flags | EOF | WHOLE, self.max_line, self.max_lines,
-    Reply, NOWARNINGS)
+  local r, err = scan(buf, 1, self.flags | WHOLE_TEXT, self.max_line, self.max_lines)
   if r then return r end
   return fail(self, err)
 end
@@ -227,8 +237,8 @@ function Reader:receive(sock)
     if line:byte(4) ~= 45 and (line ~= "" or lines[1] ~= "") then break end
   end
   self.lines = {}
-  local r, err = parse_core(concat(lines, "\r\n") .. "\r\n", 1, self.flags | EOF | WHOLE,
-    self.max_line, self.max_lines, Reply, NOWARNINGS)
+  local r, err = scan(concat(lines, "\r\n") .. "\r\n", 1, self.flags | WHOLE_TEXT,
+    self.max_line, self.max_lines)
   if r then return r end
   return fail(self, err)
 end
