@@ -352,8 +352,8 @@ static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
 
 /* Upvalues of the scanning functions: the field names of a reply, interned
  * once, and the Reply metatable. */
-enum { U_CODE = 1, U_ENHANCED, U_LINES, U_TEXT, U_WARNINGS, U_MT, U_COUNT = U_MT };
-static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "lines", "text", "warnings"};
+enum { U_CODE = 1, U_ENHANCED, U_TEXT, U_WARNINGS, U_MT, U_COUNT = U_MT };
+static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "warnings"};
 
 /* Pushes the field name `key` for the reply on top; its value follows. */
 #define sc_pushkey(L, key) lua_pushvalue(L, lua_upvalueindex(key))
@@ -405,13 +405,13 @@ static size_t sc_last_final(const char *s, size_t len) {
 }
 
 /* Scans one reply of s starting at byte offset *pos. SC_REPLY: pushes the
- * reply table (with the Reply metatable: fields code, text for one line or
- * lines for several, and enhanced and warnings when there are any; the
+ * reply table (with the Reply metatable: fields code, text (the lines joined
+ * by "\n"), and enhanced and warnings when there are any; lines and the
  * others are made in Lua on first use) and moves *pos past it. SC_MORE: s
  * ends before the reply does and SC_EOF is not set; pushes nothing and sets
  * *open to the length of the unterminated line. SC_ERROR: pushes a message
- * naming the line and the fault. The lines are kept on the stack while
- * scanning, so that their table is made at its exact size. */
+ * naming the line and the fault. The text is built in one buffer: a reply
+ * of any number of lines makes one string. */
 static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int flags,
                    lua_Integer max_line, lua_Integer max_lines, size_t *open) {
   int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0, i;
@@ -419,10 +419,12 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
   const char *enh = NULL, *last_enh = NULL;  /* first and final-line enhanced codes */
   size_t enhn = 0, last_enhn = 0;
   int enh_lines = 0, missing_line = 0;
-  const int base = lua_gettop(L); /* the lines are pushed above this index */
+  const int base = lua_gettop(L); /* the text is made above this index */
   size_t at = *pos;                /* *pos moves only past a whole reply */
+  luaL_Buffer b;                   /* the text: the lines joined by "\n" */
 
   for (i = 0; i < W_COUNT; i++) wline[i] = 0;
+  luaL_buffinit(L, &b);
   while (!final) {
     const char *lp = s + at, *nl, *text;
     size_t rest = len - at, ll, adv, tn, en;
@@ -513,8 +515,8 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       missing_line = lineno;
     }
     while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
-    if ((nlines & 15) == 1) luaL_checkstack(L, 20, "too many lines");
-    lua_pushlstring(L, text, tn);
+    if (nlines > 1) luaL_addchar(&b, '\n');
+    luaL_addlstring(&b, text, tn);
     at += adv;
 
     /* A bare code ends the reply; in a whole text, lines of the same code
@@ -563,18 +565,10 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       lua_pushfstring(L, sc_warnings[firstw], wline[firstw]);
       return SC_ERROR;
     }
+    luaL_pushresult(&b);      /* base + 1: the text */
     lua_createtable(L, 0, 4); /* the reply */
-    if (nlines == 1) {
-      sc_pushkey(L, U_TEXT);
-      lua_pushvalue(L, base + 1);
-    } else {
-      sc_pushkey(L, U_LINES);
-      lua_createtable(L, nlines, 0);
-      for (i = 1; i <= nlines; i++) {
-        lua_pushvalue(L, base + i);
-        lua_rawseti(L, -2, i);
-      }
-    }
+    sc_pushkey(L, U_TEXT);
+    lua_pushvalue(L, base + 1);
     lua_rawset(L, -3);
     sc_pushkey(L, U_CODE);
     lua_pushinteger(L, code);

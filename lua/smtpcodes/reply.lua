@@ -7,11 +7,11 @@ local util = require("smtpcodes.util")
 
 local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
   util.quote
-local ipairs, rawget, rawset, require, setmetatable, type = ipairs, rawget, rawset, require,
-  setmetatable, type
+local ipairs, rawset, require, setmetatable, type = ipairs, rawset, require, setmetatable,
+  type
 local tointeger, tonumber = math.tointeger, tonumber
 local concat = table.concat
-local find, format, upper = string.find, string.format, string.upper
+local find, format, gmatch, upper = string.find, string.format, string.gmatch, string.upper
 local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
 
 local M = {}
@@ -24,9 +24,9 @@ local MAX_LINE, MAX_LINES = 4096, 256
 -- Reply --------------------------------------------------------------------
 
 --- A parsed reply. Fields: code, enhanced, lines, text, class, category,
--- warnings. Method: status(). The scanner stores code, text (one line) or
--- lines (several), and enhanced and warnings when there are any; the other
--- fields are made on first use and then kept.
+-- warnings. Method: status(). The scanner stores code, text, and enhanced
+-- and warnings when there are any; lines, class and category are made on
+-- first use and then kept.
 local Reply = { __name = "smtpcodes.Reply" }
 M.Reply = Reply
 
@@ -37,8 +37,14 @@ local CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", 
 
 -- The fields a reply makes when first asked for.
 local LAZY = {
-  lines = function(r) return { rawget(r, "text") } end,
-  text = function(r) return concat(rawget(r, "lines"), "\n") end,
+  lines = function(r)
+    local lines, n = {}, 0
+    for line in gmatch(r.text .. "\n", "(.-)\n") do
+      n = n + 1
+      lines[n] = line
+    end
+    return lines
+  end,
   class = function(r) return CLASS[r.code // 100] end,
   category = function(r) return CATEGORY[r.code // 10 % 10] end,
 }
