@@ -75,7 +75,7 @@ check-gen:
 	  { echo "csrc/$$h is stale: run 'make gen'" >&2; exit 1; }; done
 
 lint:
-	$(LUACHECK) -q lua bin/smtpcodes spec tools examples
+	$(LUACHECK) -q lua bin/smtpcodes spec tools examples bench
 
 $(POSTFIX):
 	@mkdir -p build/postfix-deb
@@ -89,6 +89,10 @@ test: deps-test
 	@$(MAKE) -s lint
 	@$(MAKE) -s check-gen
 	$(BUSTED)
+
+# Speed and memory, side by side with plain Lua and LuaSocket's socket.tp.
+bench: deps-test all
+	@$(RUN) $(LUA) bench/bench.lua
 
 # Quality gates -------------------------------------------------------------
 
@@ -173,5 +177,5 @@ install: $(CORE)
 clean:
 	rm -rf build smtpcodes csrc/*.o
 
-.PHONY: all deps-build deps-test deps-check run gen check-gen lint test warnings cppcheck tidy \
+.PHONY: all deps-build deps-test deps-check run gen check-gen lint test bench warnings cppcheck tidy \
         sanitize valgrind fuzz docs check install clean

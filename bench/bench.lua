@@ -14,18 +14,6 @@ local function median(list)
   return list[(#list + 1) // 2]
 end
 
--- Seconds a call of f(n) takes for n iterations, the median of ROUNDS.
-local function time(f, n)
-  local t = {}
-  for r = 1, ROUNDS do
-    collectgarbage("collect")
-    local t0 = clock()
-    f(n)
-    t[r] = clock() - t0
-  end
-  return median(t)
-end
-
 -- Ratio of two functions timed in alternation, the median of ROUNDS.
 local function ratio(a, b, n)
   local ta, tb, r = {}, {}, {}
@@ -99,14 +87,13 @@ local MIX = {
 }
 local WIRE = {}
 local STREAM = {}
-local NLINES, NBYTES = 0, 0
+local NLINES = 0
 for i, lines in ipairs(MIX) do
   WIRE[i] = table.concat(lines, "\r\n") .. "\r\n"
   STREAM[#STREAM + 1] = WIRE[i]
   NLINES = NLINES + #lines
 end
 STREAM = table.concat(STREAM)
-NBYTES = #STREAM
 
 -- socket.tp over a connection that serves lines from memory
 local ALL_LINES = {}
@@ -192,7 +179,7 @@ do
   local per = (collectgarbage("count") - before) * 1024 / (N * #WIRE)
   collectgarbage("restart")
   row("bytes allocated per parsed reply (mix)", ("%.0f"):format(per), "",
-    ("%d lines in %d replies"):format(NLINES, #MIX))
+    ("%d lines in %d replies, %d octets"):format(NLINES, #MIX, #STREAM))
 end
 
 -- require: heap and time, in a fresh interpreter

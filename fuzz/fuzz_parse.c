@@ -1,11 +1,11 @@
 /*
- * libFuzzer harness for smtpcodes.core.parse, the entry point that reads
- * untrusted server bytes. The input is a byte stream as a server might
- * send it; it is read reply after reply, as the streaming reader does, in
- * every mode (strict or not, end of stream or not, whole text or not) and
- * under default and tiny bounds. parse must never raise on such input (a
- * raise aborts, and libFuzzer reports it), and what it returns must hold
- * together: a reply and a position past it, false, or nil and a message.
+ * libFuzzer harness for the reply scanner, the code that reads untrusted
+ * server bytes: the three functions of core.scanner. The input is a byte
+ * stream as a server might send it. It is read with scan_all (the streaming
+ * reader's path) under default and tiny bounds, strict or not; reply after
+ * reply with scan in every mode; and whole with parse, with and without
+ * options. None may raise on such input (a raise aborts, and libFuzzer
+ * reports it), and what they return must hold together.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,64 +17,125 @@
 int luaopen_smtpcodes_core(lua_State *L);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Globals of the fuzzing state: parse, scan, scan_all, opts. */
 static lua_State *state(void) {
   static lua_State *L = NULL;
   if (L == NULL) {
     L = luaL_newstate();
     luaL_openlibs(L);
     luaL_requiref(L, "smtpcodes.core", luaopen_smtpcodes_core, 0);
-    lua_setglobal(L, "core");
-    /* the metatable and the shared empty warnings list */
+    lua_getfield(L, -1, "scanner");
+    lua_newtable(L); /* the reply metatable */
+    lua_call(L, 1, 3);
+    lua_setglobal(L, "scan_all");
+    lua_setglobal(L, "scan");
+    lua_setglobal(L, "parse");
+    lua_pop(L, 1);
     lua_newtable(L);
-    lua_setglobal(L, "mt");
-    lua_newtable(L);
-    lua_setglobal(L, "nowarnings");
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "strict");
+    lua_pushinteger(L, 16);
+    lua_setfield(L, -2, "max_line");
+    lua_pushinteger(L, 4);
+    lua_setfield(L, -2, "max_lines");
+    lua_setglobal(L, "opts");
   }
   return L;
 }
 
-/* Reads every reply of s in one mode; aborts on a raise or a broken result. */
-static void read_all(lua_State *L, int flags, lua_Integer max_line, lua_Integer max_lines) {
+/* Calls the function below the nargs values on top; aborts on a raise. */
+static void call(lua_State *L, int nargs, int nresults) {
+  if (lua_pcall(L, nargs, nresults, 0) != LUA_OK) abort(); /* untrusted input raised */
+}
+
+static void check_reply(lua_State *L, int idx) {
+  lua_Integer code;
+  idx = lua_absindex(L, idx);
+  if (!lua_istable(L, idx)) abort();
+  lua_getfield(L, idx, "code");
+  code = lua_tointeger(L, -1);
+  if (code < 100 || code > 559) abort();
+  lua_getfield(L, idx, "text");
+  if (!lua_isstring(L, -1)) abort();
+  lua_pop(L, 2);
+}
+
+static void with_scan(lua_State *L, size_t len, int flags, lua_Integer max_line,
+                      lua_Integer max_lines) {
   lua_Integer pos = 1;
-  size_t len;
-  lua_tolstring(L, 1, &len);
   while ((size_t)pos <= len) {
     int top = lua_gettop(L);
-    lua_getglobal(L, "core");
-    lua_getfield(L, -1, "parse");
+    lua_getglobal(L, "scan");
     lua_pushvalue(L, 1);
     lua_pushinteger(L, pos);
-    lua_pushinteger(L, flags);
+    lua_pushinteger(L, flags & 3); /* STRICT, EOF; not WHOLE: read reply after reply */
     lua_pushinteger(L, max_line);
     lua_pushinteger(L, max_lines);
-    lua_getglobal(L, "mt");
-    lua_getglobal(L, "nowarnings");
-    if (lua_pcall(L, 7, 2, 0) != LUA_OK) abort(); /* untrusted input raised */
+    call(L, 5, 2);
     if (lua_istable(L, -2)) {
       lua_Integer next = lua_tointeger(L, -1);
+      check_reply(L, -2);
       if (next <= pos || (size_t)next > len + 1) abort(); /* no progress, or past the end */
-      lua_getfield(L, -2, "code");
-      if (lua_tointeger(L, -1) < 100 || lua_tointeger(L, -1) > 559) abort();
       pos = next;
     } else if (lua_isnil(L, -2)) {
-      if (!lua_isstring(L, -1)) abort(); /* an error must be a message */
+      if (!lua_isstring(L, -1)) abort(); /* an error is a message */
       pos = (lua_Integer)len + 1;
     } else {
-      pos = (lua_Integer)len + 1; /* false: more bytes needed */
+      if (lua_tointeger(L, -1) < 0 || (size_t)lua_tointeger(L, -1) > len) abort();
+      pos = (lua_Integer)len + 1; /* more bytes needed */
     }
     lua_settop(L, top);
   }
 }
 
+static void with_scan_all(lua_State *L, size_t len, int strict, lua_Integer max_line,
+                          lua_Integer max_lines) {
+  lua_getglobal(L, "scan_all");
+  lua_pushvalue(L, 1);
+  lua_pushinteger(L, strict);
+  lua_pushinteger(L, max_line);
+  lua_pushinteger(L, max_lines);
+  call(L, 4, 3);
+  if (lua_istable(L, -3)) {
+    lua_Integer n = (lua_Integer)lua_rawlen(L, -3), next = lua_tointeger(L, -2);
+    if (next < 1 || (size_t)next > len + 1) abort();
+    for (lua_Integer i = 1; i <= n; i++) {
+      lua_rawgeti(L, -3, i);
+      check_reply(L, -1);
+      lua_pop(L, 1);
+    }
+  } else if (!lua_isnil(L, -3) || !lua_isstring(L, -2) || !lua_istable(L, -1)) {
+    abort();
+  }
+  lua_pop(L, 3);
+}
+
+static void with_parse(lua_State *L, int with_opts) {
+  lua_getglobal(L, "parse");
+  lua_pushvalue(L, 1);
+  if (with_opts) lua_getglobal(L, "opts");
+  call(L, with_opts ? 2 : 1, 2);
+  if (lua_istable(L, -2))
+    check_reply(L, -2);
+  else if (!lua_isnil(L, -2) || !lua_isstring(L, -1))
+    abort();
+  lua_pop(L, 2);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lua_State *L = state();
-  int flags;
   lua_settop(L, 0);
   lua_pushlstring(L, (const char *)data, size);
-  for (flags = 0; flags < 8; flags++) {
-    read_all(L, flags, 4096, 256);
-    read_all(L, flags, 16, 4);
+  for (int flags = 0; flags < 4; flags++) {
+    with_scan(L, size, flags, 4096, 256);
+    with_scan(L, size, flags, 16, 4);
   }
+  for (int strict = 0; strict <= 1; strict++) {
+    with_scan_all(L, size, strict, 4096, 256);
+    with_scan_all(L, size, strict, 16, 4);
+  }
+  with_parse(L, 0);
+  with_parse(L, 1);
   lua_settop(L, 0);
   lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;
