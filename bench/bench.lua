@@ -32,8 +32,11 @@ local function ratio(a, b, n)
 end
 
 local rows = {}
-local function row(what, value, goal, note)
-  rows[#rows + 1] = { what, value, goal or "", note or "" }
+-- A row of the table: what, the result, the goal, whether it is met (nil
+-- when there is no goal), and a note.
+local function row(what, value, goal, met, note)
+  local mark = met == nil and "" or met and "met" or "MISSED"
+  rows[#rows + 1] = { what, value, goal or "", mark, note or "" }
 end
 
 -- lookup ---------------------------------------------------------------------
@@ -47,12 +50,13 @@ do
   local function ours(n) for _ = 1, n do lookup(550) end end
   local function theirs(n) for _ = 1, n do plain(550) end end
   local r, ta = ratio(ours, theirs, N)
-  row("lookup(550) / plain Lua function", ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9), "<= 1.5x")
+  row("lookup(550) / plain Lua function", ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9), "<= 1.5x",
+    r <= 1.5)
   local function ours_s(n) for _ = 1, n do lookup("5.1.1") end end
   local function theirs_s(n) for _ = 1, n do plain("5.1.1") end end
   r, ta = ratio(ours_s, theirs_s, N)
   row('lookup("5.1.1") / plain Lua function', ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9),
-    "<= 2.5x")
+    "<= 2.5x", r <= 2.5)
 end
 
 -- the replies: a realistic mix ----------------------------------------------
@@ -126,7 +130,7 @@ do
   end
   local function theirs(n) for _ = 1, n do tp_session() end end
   local r, ta, tb = ratio(theirs, ours, N)
-  row("parse: socket.tp time / parse time", ("%.2fx faster"):format(r), ">= 3x",
+  row("parse: socket.tp time / parse time", ("%.2fx faster"):format(r), ">= 3x", r >= 3,
     ("%.0f ns a reply (socket.tp %.0f ns)"):format(tb / N / #MIX * 1e9, ta / N / #MIX * 1e9))
 end
 
@@ -148,7 +152,7 @@ do
   end
   local r, _, tb = ratio(theirs, ours, N)
   row("reader:feed, 4 KiB chunks: socket.tp time / feed time", ("%.2fx faster"):format(r),
-    ">= 3x", ("%.1f MB/s"):format(#big * N / tb / 1e6))
+    ">= 3x", r >= 3, ("%.1f MB/s"):format(#big * N / tb / 1e6))
 end
 
 -- memory ----------------------------------------------------------------------
@@ -166,7 +170,7 @@ do
   end
   local grew = (collectgarbage("count") - before) * 1024
   collectgarbage("restart")
-  row("bytes allocated by 200000 repeated lookups", ("%d"):format(grew), "0")
+  row("bytes allocated by 200000 repeated lookups", ("%d"):format(grew), "0", grew == 0)
 
   collectgarbage("collect")
   collectgarbage("stop")
@@ -178,7 +182,7 @@ do
   end
   local per = (collectgarbage("count") - before) * 1024 / (N * #WIRE)
   collectgarbage("restart")
-  row("bytes allocated per parsed reply (mix)", ("%.0f"):format(per), "",
+  row("bytes allocated per parsed reply (mix)", ("%.0f"):format(per), nil, nil,
     ("%d lines in %d replies, %d octets"):format(NLINES, #MIX, #STREAM))
 end
 
@@ -199,22 +203,24 @@ do
     heap[i], ms[i] = tonumber(heap[i]), tonumber(ms[i])
   end
   row('Lua heap left by require "smtpcodes"', ("%.1f KB"):format(median(heap) / 1024),
-    "< 100 KB")
-  row('time of require "smtpcodes"', ("%.3f ms"):format(median(ms)), "< 5 ms")
+    "< 100 KB", median(heap) < 100 * 1024)
+  row('time of require "smtpcodes"', ("%.3f ms"):format(median(ms)), "< 5 ms", median(ms) < 5)
 end
 
 -- the table -------------------------------------------------------------------
 
-local w = { 0, 0, 0 }
+local w = { 0, 0, 0, 0 }
 for _, r in ipairs(rows) do
-  for i = 1, 3 do w[i] = math.max(w[i], utf8.len(r[i])) end
+  for i = 1, 4 do w[i] = math.max(w[i], utf8.len(r[i])) end
 end
-local function line(a, b, c, d)
-  print(("| %s | %s | %s | %s |"):format(a .. (" "):rep(w[1] - utf8.len(a)),
-    b .. (" "):rep(w[2] - utf8.len(b)), c .. (" "):rep(w[3] - utf8.len(c)), d))
+local function pad(t, i) return t .. (" "):rep(w[i] - utf8.len(t)) end
+local function line(a, b, c, d, e)
+  print(("| %s | %s | %s | %s | %s |"):format(pad(a, 1), pad(b, 2), pad(c, 3), pad(d, 4), e))
 end
-line("measure", "result", "goal", "note")
-print(("|%s|%s|%s|---|"):format(("-"):rep(w[1] + 2), ("-"):rep(w[2] + 2), ("-"):rep(w[3] + 2)))
-for _, r in ipairs(rows) do line(r[1], r[2], r[3], r[4]) end
+w[4] = math.max(w[4], 3)
+line("measure", "result", "goal", "", "note")
+print(("|%s|%s|%s|%s|---|"):format(("-"):rep(w[1] + 2), ("-"):rep(w[2] + 2), ("-"):rep(w[3] + 2),
+  ("-"):rep(w[4] + 2)))
+for _, r in ipairs(rows) do line(r[1], r[2], r[3], r[4], r[5]) end
 print(("\n%s, %s, median of %d rounds"):format(_VERSION, core._VERSION and "smtpcodes "
   .. core._VERSION, ROUNDS))
