@@ -1,4 +1,5 @@
 local sc = require("smtpcodes")
+local support = require("spec.support")
 
 describe("smtpcodes.format", function()
   it("builds a one-line reply", function()
@@ -113,14 +114,8 @@ describe("smtpcodes.format", function()
         ("%d.%d.%d"):format(class, math.random(0, 7), math.random(0, 30)) or nil
       local lines = {}
       for l = 1, math.random(1, 4) do
-        local t = {}
-        for i = 1, math.random(1, 80) do
-          local k = math.random(#chars)
-          t[i] = chars:sub(k, k)
-        end
-        local line = table.concat(t):gsub("^%s+", ""):gsub("%s+$", "")
-        if line == "" or line:find("^[245]%.%d") then line = "x" .. line end
-        lines[l] = line
+        local line = support.random_text(chars, 1, 80)
+        lines[l] = line == "" and "x" or line
       end
       local wire = sc.format(code, enhanced, lines)
       local r = assert(sc.parse(wire, { strict = true }))

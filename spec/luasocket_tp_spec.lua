@@ -3,6 +3,7 @@
 -- the same code and the same lines.
 local sc = require("smtpcodes")
 local tp = require("socket.tp")
+local support = require("spec.support")
 
 -- A socket.tp connection whose "socket" serves the given lines from memory
 -- (tp.connect takes the function that creates its socket).
@@ -18,18 +19,6 @@ end
 
 local CHARS = "abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,:;<>@[]()#-=_/"
 
-local function random_text()
-  local t = {}
-  for i = 1, math.random(0, 60) do
-    local k = math.random(#CHARS)
-    t[i] = CHARS:sub(k, k)
-  end
-  local text = table.concat(t):gsub("^%s+", ""):gsub("%s+$", "")
-  -- text that starts like an enhanced code would be one
-  if text:find("^[245]%.%d") then text = "x" .. text end
-  return text
-end
-
 describe("parse and LuaSocket's socket.tp", function()
   it("agree on the code and the lines of generated replies", function()
     math.randomseed(42)
@@ -38,7 +27,7 @@ describe("parse and LuaSocket's socket.tp", function()
       local n = math.random(1, 6)
       local wire, texts = {}, {}
       for i = 1, n do
-        texts[i] = random_text()
+        texts[i] = support.random_text(CHARS, 0, 60)
         wire[i] = code .. (i < n and "-" or " ") .. texts[i]
       end
       local tcode, treply = tp_over(wire):check(".")

@@ -40,6 +40,20 @@ function M.keys(set)
   return list
 end
 
+-- Random text of min to max characters drawn from `chars`, without white
+-- space at either end, and never starting like an enhanced status code
+-- (which a parser would rightly take as one).
+function M.random_text(chars, min, max)
+  local t = {}
+  for i = 1, math.random(min, max) do
+    local k = math.random(#chars)
+    t[i] = chars:sub(k, k)
+  end
+  local text = table.concat(t):gsub("^%s+", ""):gsub("%s+$", "")
+  if text:find("^[245]%.%d") then text = "x" .. text end
+  return text
+end
+
 -- Environment prefix that makes a child lua5.4 find this checkout.
 M.ENV = "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' "
 
