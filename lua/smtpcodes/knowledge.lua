@@ -234,9 +234,11 @@ local function enhanced(key)
     if #v > 1 and v:find("^0") then return invalid(key, "leading zero in the " .. name) end
   end
   local canon = format("%s.%s.%s", upper(cls), s, d)
-  local hit = cache[canon] or weak[canon]
-  if hit then return hit end
-  return make_status(tointeger(tonumber(cls)), tointeger(tonumber(s)), tointeger(tonumber(d)))
+  local obj = cache[canon] or weak[canon] or
+    make_status(tointeger(tonumber(cls)), tointeger(tonumber(s)), tointeger(tonumber(d)))
+  -- "x.1.1" is "X.1.1": remember the spelling too, so that it is found at once
+  if obj.known and key ~= canon then cache[key] = obj end
+  return obj
 end
 
 local function lookup_slow(key)
