@@ -114,6 +114,11 @@ describe("bin/smtpcodes", function()
     assert.matches("unknown option %-%-frobnicate", err)
     _, _, status = cli("")
     assert.are.equal(2, status)
+    for _, opt in ipairs { "--profile", "-p", "--command" } do
+      _, err, status = cli(opt)
+      assert.are.equal(2, status, opt)
+      assert.matches("^smtpcodes: " .. opt:gsub("%-", "%%-") .. " needs a", err)
+    end
   end)
 
   it("keeps every line within 80 columns", function()
