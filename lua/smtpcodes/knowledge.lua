@@ -15,12 +15,9 @@ local M = {}
 
 M.DEFAULT_PROFILE = core.profiles()[1]
 
--- Names of the first digit (class) and second digit (category), RFC 5321 4.2.1.
-local CLASS = { "preliminary", "completion", "intermediate", "transient", "permanent" }
+local CLASS, CATEGORY = util.CLASS, util.CATEGORY
 local CLASS_TITLE = { "positive preliminary", "positive completion", "positive intermediate",
   "transient negative", "permanent negative" }
-local CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", "unspecified",
-  "mail system" }
 -- What a client does with a code no standard defines (RFC 5321 4.2, 4.3.2).
 local CLASS_ADVICE = {
   "the server accepted the request but waits for a confirmation (not used by SMTP)",
@@ -29,7 +26,6 @@ local CLASS_ADVICE = {
   "a temporary failure: the same command may work later",
   "a permanent failure: do not repeat the command unchanged",
 }
-M.CLASS, M.CATEGORY = CLASS, CATEGORY
 
 local function split(s, sep)
   local list = {}

@@ -31,9 +31,7 @@ local Reply = { __name = "smtpcodes.Reply" }
 M.Reply = Reply
 
 local NOWARNINGS = util.freeze({})
-local CLASS = { "preliminary", "completion", "intermediate", "transient", "permanent" }
-local CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", "unspecified",
-  "mail system" }
+local CLASS, CATEGORY = util.CLASS, util.CATEGORY
 
 -- The fields a reply makes when first asked for.
 local LAZY = {

@@ -6,6 +6,12 @@ local format = string.format
 
 local M = {}
 
+--- Names of a reply code's first digit (class) and second digit
+-- (category), RFC 5321 4.2.1.
+M.CLASS = { "preliminary", "completion", "intermediate", "transient", "permanent" }
+M.CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", "unspecified",
+  "mail system" }
+
 --- Raises "bad argument #n to 'fname' (msg)", blaming the caller of the
 -- API function. `depth` is how many helper calls stand between the API
 -- function and this one (default 0: the API function called it).
