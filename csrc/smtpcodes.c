@@ -615,7 +615,10 @@ static lua_Integer sc_bound(lua_State *L, const char *name, lua_Integer def) {
   return v;
 }
 
-#define SC_MAX_LINE 4096 /* default bounds of parse and the reader */
+/* Default bounds of parse and the reader (core.MAX_LINE, core.MAX_LINES):
+ * RFC 5321 allows 512 octets a line, and real EHLO replies have a few dozen
+ * lines; these leave room for sloppy servers and still bound memory. */
+#define SC_MAX_LINE 4096
 #define SC_MAX_LINES 256
 
 /* parse(text [, opts]) --> reply | nil, err
@@ -745,6 +748,8 @@ static const luaL_Reg sc_funcs[] = {
   {"STRICT", NULL},
   {"EOF", NULL},
   {"WHOLE", NULL},
+  {"MAX_LINE", NULL},
+  {"MAX_LINES", NULL},
   {"_VERSION", NULL},
   {NULL, NULL}
 };
@@ -760,6 +765,10 @@ SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L) {
   lua_setfield(L, -2, "EOF");
   lua_pushinteger(L, SC_WHOLE);
   lua_setfield(L, -2, "WHOLE");
+  lua_pushinteger(L, SC_MAX_LINE);
+  lua_setfield(L, -2, "MAX_LINE");
+  lua_pushinteger(L, SC_MAX_LINES);
+  lua_setfield(L, -2, "MAX_LINES");
   lua_pushliteral(L, SMTPCODES_VERSION);
   lua_setfield(L, -2, "_VERSION");
   return 1;

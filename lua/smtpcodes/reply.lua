@@ -16,10 +16,9 @@ local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
 
 local M = {}
 
--- Default bounds: octets in one line (without its line end) and lines in
--- one reply. RFC 5321 allows 512 octets a line; real EHLO replies have a few
--- dozen lines. (The C scanner has the same defaults for parse.)
-local MAX_LINE, MAX_LINES = 4096, 256
+-- Default bounds, the scanner's own (the same for parse): octets in one
+-- line (without its line end) and lines in one reply.
+local MAX_LINE, MAX_LINES = core.MAX_LINE, core.MAX_LINES
 
 -- Reply --------------------------------------------------------------------
 
