@@ -208,6 +208,14 @@ describe("smtpcodes.policy", function()
     end, "policy function at overrides['RCPT'][550] returned 'maybe', not an action")
   end)
 
+  it("gives a reason of the policy's own its kind by the code's class", function()
+    local p = sc.policy { RCPT = { ["X.7.1"] = function() return "fail", "local_rule" end } }
+    local _, info = p:decide("RCPT", sc.parse("550 5.7.1 no\r\n"))
+    assert.are.same({ "local_rule", "hard" }, { info.reason, info.kind })
+    _, info = p:decide("RCPT", sc.parse("450 4.7.1 no\r\n"))
+    assert.are.same({ "local_rule", "soft" }, { info.reason, info.kind })
+  end)
+
   it("tries the command's own table before '*'", function()
     local p = sc.policy { ["*"] = { [550] = "close" }, RCPT = { [550] = "retry" } }
     assert.are.equal("retry", (p:decide("RCPT", 550)))

@@ -49,7 +49,8 @@ local function reply_of(v, n, fname)
     argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1)
   end
   code = tointeger(code)
-  if not code or code < 100 or code > 599 or code // 10 % 10 > 5 then
+  -- well-formed as lookup has it: three digits, first 1-5, second 0-5
+  if not code or not knowledge.lookup(code) then
     argerror(n, fname, "reply code expected (three digits, first 1-5, second 0-5), got "
       .. quote(type(v) == "table" and v.code or v), 1)
   end
@@ -127,10 +128,13 @@ local function find_reason(code, enhanced, text, command)
   return weak or { reason = "unknown", ref = "RFC 5321 §4.2.1" }
 end
 
+-- "hard" or "soft": by the reason, or by the class of the code for a reason
+-- whose kind is "class" or that is not in the vocabulary (a policy's own).
 local function kind_of(reason, code)
+  if not kinds then compile_rules() end
   local kind = kinds[reason]
-  if kind == "class" then return code >= 500 and "hard" or "soft" end
-  return kind
+  if kind == "hard" or kind == "soft" then return kind end
+  return code >= 500 and "hard" or "soft"
 end
 
 --- The bounce reason of a failure reply.
@@ -370,8 +374,7 @@ function M.decide(command, reply, policy)
       reason = code >= 400 and find_reason(code, enhanced, text, name).reason or "unknown"
     end
     info.reason = reason
-    info.kind = kinds and kinds[reason] and kind_of(reason, code) or
-      (code >= 500 and "hard" or "soft")
+    info.kind = kind_of(reason, code)
   end
   return action, info
 end
