@@ -1,11 +1,24 @@
 # smtpcodes: build, test and install. Every variable can be overridden:
-#   make LUA=lua5.4 LUA_INCDIR=/usr/include/lua5.4 PREFIX=/usr/local
-LUA        ?= lua5.4
-LUA_PC     ?= lua5.4
+#   make LUA=lua5.3 LUA_INCDIR=/usr/include/lua5.3 PREFIX=/usr/local
+#
+# LUA names the interpreter: lua5.1, lua5.2, lua5.3, lua5.4 or luajit (or a
+# path to one). The headers, the build directory and the install paths
+# follow from it. Without LUA=, `make test` runs the suite under all five
+# interpreters and every other goal uses lua5.4.
+LUAS       := lua5.1 lua5.2 lua5.3 lua5.4 luajit
+ifeq ($(filter command line environment,$(origin LUA)),)
+LUA        := lua5.4
+TEST_LUAS  := $(LUAS)
+else
+TEST_LUAS  := $(LUA)
+endif
+# 5.1 for LuaJIT, whose modules use the Lua 5.1 paths and ABI
+LUA_VERSION ?= $(shell $(LUA) -e 'io.write((_VERSION:gsub("^Lua ", "")))' 2>/dev/null || echo 5.4)
+LUA_PC     ?= $(if $(findstring luajit,$(notdir $(LUA))),luajit,lua$(LUA_VERSION))
 ifdef LUA_INCDIR
 LUA_CFLAGS := -I$(LUA_INCDIR)
 else
-LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/lua5.4)
+LUA_CFLAGS ?= $(shell pkg-config --cflags $(LUA_PC) 2>/dev/null || echo -I/usr/include/$(LUA_PC))
 endif
 CC         ?= cc
 CFLAGS     ?= -O2 -g
@@ -13,16 +26,20 @@ WARN       := -std=c99 -Wall -Wextra -pedantic -Wshadow -Wwrite-strings \
               -Wmissing-prototypes -Wstrict-prototypes
 LIBFLAG    ?= -shared
 PREFIX     ?= /usr/local
-LIBDIR     ?= $(PREFIX)/lib/lua/5.4
-LUADIR     ?= $(PREFIX)/share/lua/5.4
+LIBDIR     ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+LUADIR     ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 BINDIR     ?= $(PREFIX)/bin
 BUSTED     ?= $(LUA) $(shell command -v busted 2>/dev/null || echo /usr/bin/busted)
 LUACHECK   ?= luacheck
 
-# Debian packages each goal needs (installed by tools/deps.sh).
-DEPS_BUILD := lua5.4 liblua5.4-dev pkg-config gcc make
-DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket opensmtpd swaks \
-              libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase
+# Debian packages each goal needs (installed by tools/deps.sh): every
+# interpreter with its headers, busted, LuaSocket and lua-cjson (packaged
+# for every version), and the mail software of the integration specs.
+DEPS_LUA   := lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev \
+              lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
+DEPS_BUILD := $(DEPS_LUA) pkg-config gcc make
+DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket lua-cjson opensmtpd swaks \
+              libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase zip unzip
 
 # Quality gates (make check): their tools.
 DEPS_CHECK := $(DEPS_TEST) clang clang-tidy cppcheck valgrind libclang-rt-14-dev \
@@ -32,18 +49,20 @@ STRICT     := -std=c99 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wwrite-strings
               -Wmissing-prototypes -Wstrict-prototypes -Wconversion
 FUZZ_TIME  ?= 60
 
-CORE  := build/smtpcodes/core.so
+BUILD := build/$(notdir $(LUA))
+CORE  := $(BUILD)/smtpcodes/core.so
 SAN_CORE := build/sanitize/smtpcodes/core.so
 FUZZERS  := build/fuzz/fuzz_parse build/fuzz/fuzz_lookup
 # Postfix, unpacked beside OpenSMTPD (the two packages conflict) for the
 # integration specs; it runs from there on a loopback port.
 POSTFIX := build/postfix/usr/sbin/postfix
-GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h csrc/reasons_gen.h
-RUN   := LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;'
+GEN   := csrc/replies_gen.h csrc/enhanced_gen.h csrc/commands_gen.h csrc/reasons_gen.h \
+         lua/smtpcodes/luacore.lua
+RUN   := LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./$(BUILD)/?.so;;'
 
 all: $(CORE)
 
-$(CORE): csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
+$(CORE): csrc/smtpcodes.c csrc/smtpcodes.h csrc/compat.h $(GEN)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden $(LUA_CFLAGS) -Icsrc \
 	      $(LIBFLAG) -o $@ csrc/smtpcodes.c
@@ -66,16 +85,21 @@ run: deps-build
 	@echo; echo '$$ smtpcodes rcpt'; $(RUN) $(LUA) bin/smtpcodes rcpt
 
 gen:
-	$(LUA) tools/gentables.lua data csrc
+	$(LUA) tools/gentables.lua data csrc lua/smtpcodes
 
 check-gen:
 	@mkdir -p build/gen
-	@$(LUA) tools/gentables.lua data build/gen
-	@for h in $(notdir $(GEN)); do diff -u csrc/$$h build/gen/$$h || \
-	  { echo "csrc/$$h is stale: run 'make gen'" >&2; exit 1; }; done
+	@$(LUA) tools/gentables.lua data build/gen build/gen
+	@for f in $(GEN); do diff -u $$f build/gen/$$(basename $$f) || \
+	  { echo "$$f is stale: run 'make gen'" >&2; exit 1; }; done
 
+# luacheck against the subset common to every Lua (.luacheckrc), and every
+# file through luac5.1 -p, which refuses what Lua 5.1 cannot read (//, the
+# bitwise operators, goto, attribs).
+LUAFILES = $$(find lua spec tools examples bench -name '*.lua') bin/smtpcodes
 lint:
 	$(LUACHECK) -q lua bin/smtpcodes spec tools examples bench
+	@for f in $(LUAFILES); do luac5.1 -p $$f || exit 1; done; rm -f luac.out
 
 $(POSTFIX):
 	@mkdir -p build/postfix-deb
@@ -84,24 +108,36 @@ $(POSTFIX):
 	dpkg -x build/postfix-deb/postfix_*.deb build/postfix
 	@touch $@
 
+# The suite under each interpreter of TEST_LUAS, each with the C core built
+# for it and again with the pure-Lua core; a failure under one interpreter
+# does not stop the others.
 test: deps-test
-	@$(MAKE) -s all $(POSTFIX)
-	@$(MAKE) -s lint
-	@$(MAKE) -s check-gen
-	$(BUSTED)
+	@$(MAKE) -s lint check-gen LUA=lua5.4
+	@status=0; for l in $(TEST_LUAS); do \
+	  $(MAKE) -s test-one LUA=$$l || status=1; done; exit $$status
 
-# Speed and memory, side by side with plain Lua and LuaSocket's socket.tp.
+test-one: all $(POSTFIX)
+	@echo "=== $(LUA), C core ($(CORE))"; status=0; \
+	SMTPCODES_BACKEND=c $(BUSTED) --cpath='./$(BUILD)/?.so' || status=1; \
+	echo "=== $(LUA), pure-Lua core"; \
+	SMTPCODES_BACKEND=lua $(BUSTED) --cpath='./$(BUILD)/?.so' || status=1; \
+	exit $$status
+
+# Speed and memory, side by side with plain Lua and LuaSocket's socket.tp,
+# for the C core and the pure-Lua one.
 bench: deps-test all
 	@$(RUN) $(LUA) bench/bench.lua
 
 # Quality gates -------------------------------------------------------------
 
-# The C core compiles without a warning under gcc and clang.
+# The C core compiles without a warning under gcc and clang, against the
+# headers of every Lua.
 warnings: deps-check
-	@for cc in gcc $(CLANG); do \
-	  echo "$$cc $(STRICT)"; \
-	  $$cc $(STRICT) -O2 -fPIC $(LUA_CFLAGS) -Icsrc -c -o /dev/null csrc/smtpcodes.c || exit 1; \
-	done
+	@for pc in lua5.1 lua5.2 lua5.3 lua5.4 luajit; do for cc in gcc $(CLANG); do \
+	  echo "$$cc ($$pc) $(STRICT)"; \
+	  $$cc $(STRICT) -O2 -fPIC $$(pkg-config --cflags $$pc) -Icsrc -c -o /dev/null \
+	    csrc/smtpcodes.c || exit 1; \
+	done; done
 
 # cppcheck, every check. Suppressed, with the reason: missingInclude,
 # because the Lua headers are left out on purpose (with them cppcheck checks
@@ -117,7 +153,7 @@ tidy: deps-check
 	clang-tidy --quiet csrc/smtpcodes.c -- -std=c99 $(LUA_CFLAGS) -Icsrc
 	@echo "clang-tidy: clean"
 
-$(SAN_CORE): csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
+$(SAN_CORE): csrc/smtpcodes.c csrc/smtpcodes.h csrc/compat.h $(GEN)
 	@mkdir -p $(@D)
 	$(CLANG) -std=c99 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 	  -fno-sanitize-recover=all -shared-libasan -fPIC $(LUA_CFLAGS) -Icsrc -shared \
@@ -128,7 +164,7 @@ $(SAN_CORE): csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
 # runtime is preloaded; the core allocates nothing, so leak checking is left
 # to make valgrind, which also sees the programs the specs start).
 sanitize: deps-check all $(POSTFIX) $(SAN_CORE)
-	SMTPCODES_CORE=$(SAN_CORE) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	SMTPCODES_BACKEND=c SMTPCODES_CORE=$(SAN_CORE) ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	LD_PRELOAD=$$($(CLANG) -print-file-name=libclang_rt.asan-x86_64.so) \
 	$(BUSTED) --cpath=./build/sanitize/?.so
@@ -136,11 +172,12 @@ sanitize: deps-check all $(POSTFIX) $(SAN_CORE)
 # The whole suite under valgrind memcheck: any error, or any byte definitely
 # lost, fails.
 valgrind: deps-check all $(POSTFIX)
-	@valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-	  --show-leak-kinds=definite --log-file=build/valgrind.log $(BUSTED); status=$$?; \
+	@SMTPCODES_BACKEND=c valgrind --error-exitcode=99 --leak-check=full \
+	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+	  --log-file=build/valgrind.log $(BUSTED) --cpath='./$(BUILD)/?.so'; status=$$?; \
 	  grep -E 'ERROR SUMMARY|definitely lost|in use at exit' build/valgrind.log; exit $$status
 
-build/fuzz/fuzz_%: fuzz/fuzz_%.c csrc/smtpcodes.c csrc/smtpcodes.h $(GEN)
+build/fuzz/fuzz_%: fuzz/fuzz_%.c csrc/smtpcodes.c csrc/smtpcodes.h csrc/compat.h $(GEN)
 	@mkdir -p $(@D)
 	$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	  $(LUA_CFLAGS) -Icsrc $< csrc/smtpcodes.c $$(pkg-config --libs $(LUA_PC)) -o $@
@@ -177,5 +214,6 @@ install: $(CORE)
 clean:
 	rm -rf build smtpcodes csrc/*.o
 
-.PHONY: all deps-build deps-test deps-check run gen check-gen lint test bench warnings cppcheck tidy \
+.PHONY: all deps-build deps-test deps-check run gen check-gen lint test test-one bench warnings \
+        cppcheck tidy \
         sanitize valgrind fuzz docs check install clean

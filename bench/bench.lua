@@ -11,7 +11,7 @@ local clock = os.clock
 
 local function median(list)
   table.sort(list)
-  return list[(#list + 1) // 2]
+  return list[math.floor((#list + 1) / 2)]
 end
 
 -- Ratio of two functions timed in alternation, the median of ROUNDS.
@@ -197,7 +197,7 @@ do
   local heap, ms = {}, {}
   for i = 1, ROUNDS do
     local p = io.popen(cmd)
-    local out = p:read("a")
+    local out = p:read("*a")
     p:close()
     heap[i], ms[i] = out:match("(%S+) (%S+)")
     heap[i], ms[i] = tonumber(heap[i]), tonumber(ms[i])
@@ -209,11 +209,13 @@ end
 
 -- the table -------------------------------------------------------------------
 
+local function ulen(s) return #s:gsub("[\128-\191]", "") end
+
 local w = { 0, 0, 0, 0 }
 for _, r in ipairs(rows) do
-  for i = 1, 4 do w[i] = math.max(w[i], utf8.len(r[i])) end
+  for i = 1, 4 do w[i] = math.max(w[i], ulen(r[i])) end
 end
-local function pad(t, i) return t .. (" "):rep(w[i] - utf8.len(t)) end
+local function pad(t, i) return t .. (" "):rep(w[i] - ulen(t)) end
 local function line(a, b, c, d, e)
   print(("| %s | %s | %s | %s | %s |"):format(pad(a, 1), pad(b, 2), pad(c, 3), pad(d, 4), e))
 end

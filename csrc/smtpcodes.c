@@ -16,11 +16,8 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+#include "compat.h"
 #include "smtpcodes.h"
-
-#if !defined(LUA_VERSION_NUM) || LUA_VERSION_NUM != 504
-#error "smtpcodes is written against the Lua 5.4 C API"
-#endif
 
 #include "replies_gen.h"
 #include "enhanced_gen.h"
@@ -46,9 +43,9 @@ static const sc_reply *sc_find_reply(lua_Integer code) {
 
 /* core.reply(code) --> text, references, explanation | fail */
 static int l_reply(lua_State *L) {
-  const sc_reply *r = sc_find_reply(luaL_checkinteger(L, 1));
+  const sc_reply *r = sc_find_reply(sc_checkinteger(L, 1));
   if (r == NULL) {
-    luaL_pushfail(L);
+    sc_pushfail(L);
     return 1;
   }
   lua_pushstring(L, r->text);
@@ -63,7 +60,7 @@ static int l_codes(lua_State *L) {
   lua_createtable(L, (int)SC_COUNT(sc_replies), 0);
   for (i = 0; i < SC_COUNT(sc_replies); i++) {
     lua_pushinteger(L, sc_replies[i].code);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
 }
@@ -79,7 +76,7 @@ static int sc_cmp_status(const void *key, const void *elem) {
 
 /* core.status(subject, detail) --> title | false, basic, references, description | fail */
 static int l_status(lua_State *L) {
-  lua_Integer subject = luaL_checkinteger(L, 1), detail = luaL_checkinteger(L, 2);
+  lua_Integer subject = sc_checkinteger(L, 1), detail = sc_checkinteger(L, 2);
   const sc_status *s = NULL;
   if (subject >= 0 && subject <= 999 && detail >= 0 && detail <= 999) {
     int key[2];
@@ -88,7 +85,7 @@ static int l_status(lua_State *L) {
     s = bsearch(key, sc_statuses, SC_COUNT(sc_statuses), sizeof sc_statuses[0], sc_cmp_status);
   }
   if (s == NULL) {
-    luaL_pushfail(L);
+    sc_pushfail(L);
     return 1;
   }
   if (s->title != NULL)
@@ -107,13 +104,13 @@ static int l_statuses(lua_State *L) {
   lua_createtable(L, (int)SC_COUNT(sc_statuses), 0);
   for (i = 0; i < SC_COUNT(sc_statuses); i++) {
     lua_pushfstring(L, "X.%d.%d", sc_statuses[i].subject, sc_statuses[i].detail);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
 }
 
 static int sc_push_eclass(lua_State *L, const sc_eclass *list, size_t n) {
-  lua_Integer digit = luaL_checkinteger(L, 1);
+  lua_Integer digit = sc_checkinteger(L, 1);
   size_t i;
   for (i = 0; i < n; i++) {
     if (list[i].digit == digit) {
@@ -123,7 +120,7 @@ static int sc_push_eclass(lua_State *L, const sc_eclass *list, size_t n) {
       return 3;
     }
   }
-  luaL_pushfail(L);
+  sc_pushfail(L);
   return 1;
 }
 
@@ -161,7 +158,7 @@ static int l_command(lua_State *L) {
   key.name = luaL_checkstring(L, 2);
   c = bsearch(&key, sc_commands, SC_COUNT(sc_commands), sizeof sc_commands[0], sc_cmp_command);
   if (c == NULL) {
-    luaL_pushfail(L);
+    sc_pushfail(L);
     return 1;
   }
   lua_createtable(L, c->ncodes, 0);
@@ -190,7 +187,7 @@ static int l_command(lua_State *L) {
 static int l_commands(lua_State *L) {
   const char *profile = sc_profiles[luaL_checkoption(L, 1, NULL, sc_profiles)];
   size_t i;
-  lua_Integer n = 0;
+  int n = 0;
   lua_newtable(L);
   for (i = 0; i < SC_COUNT(sc_commands); i++) {
     if (strcmp(sc_commands[i].profile, profile) == 0) {
@@ -203,7 +200,7 @@ static int l_commands(lua_State *L) {
 
 /* core.profiles() --> {name, ...} (the default first) */
 static int l_profiles(lua_State *L) {
-  lua_Integer i;
+  int i;
   lua_newtable(L);
   for (i = 0; sc_profiles[i] != NULL; i++) {
     lua_pushstring(L, sc_profiles[i]);
@@ -226,7 +223,7 @@ static int l_reasons(lua_State *L) {
     lua_rawseti(L, -2, 2);
     lua_pushstring(L, sc_reasons[i].description);
     lua_rawseti(L, -2, 3);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
 }
@@ -254,7 +251,7 @@ static int l_rules(lua_State *L) {
     lua_rawseti(L, -2, 5);
     lua_pushstring(L, r->refs);
     lua_rawseti(L, -2, 6);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
+    lua_rawseti(L, -2, (int)i + 1);
   }
   return 1;
 }
@@ -343,6 +340,17 @@ static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, si
   return SC_ERROR;
 }
 
+/* The messages of the two bounds, pushed on the stack. */
+static const char *sc_toolong(lua_State *L, lua_Integer max_line) {
+  sc_pushint(L, max_line);
+  return lua_pushfstring(L, "line longer than %s octets (max_line)", lua_tostring(L, -1));
+}
+
+static const char *sc_toomany(lua_State *L, lua_Integer max_lines) {
+  sc_pushint(L, max_lines);
+  return lua_pushfstring(L, "more than %s lines in one reply (max_lines)", lua_tostring(L, -1));
+}
+
 /* True when only empty lines (CR and LF bytes) are left in s[pos, len). */
 static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
   for (; pos < len; pos++)
@@ -351,9 +359,17 @@ static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
 }
 
 /* Upvalues of the scanning functions: the field names of a reply, interned
- * once, and the Reply metatable. */
-enum { U_CODE = 1, U_ENHANCED, U_TEXT, U_WARNINGS, U_MT, U_COUNT = U_MT };
-static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "warnings"};
+ * once, the names of the five classes and six categories of a code (first
+ * and second digit), and the Reply metatable. */
+enum {
+  U_CODE = 1, U_ENHANCED, U_TEXT, U_LINES, U_CLASS, U_CATEGORY, U_WARNINGS,
+  U_CLASSES,                    /* 5 names: digits 1 to 5 */
+  U_CATEGORIES = U_CLASSES + 5, /* 6 names: digits 0 to 5 */
+  U_MT = U_CATEGORIES + 6,
+  U_COUNT = U_MT
+};
+static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "lines", "class",
+                                                   "category", "warnings"};
 
 /* Pushes the field name `key` for the reply on top; its value follows. */
 #define sc_pushkey(L, key) lua_pushvalue(L, lua_upvalueindex(key))
@@ -434,8 +450,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     if (nl == NULL) {
       if (!(flags & SC_EOF)) {
         if (rest > (size_t)max_line)
-          return sc_fail(L, lineno + 1, lua_pushfstring(L, "line longer than %I octets (max_line)",
-                                                         max_line), NULL, 0);
+          return sc_fail(L, lineno + 1, sc_toolong(L, max_line), NULL, 0);
         *open = rest;
         return SC_MORE;
       }
@@ -455,8 +470,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     }
     lineno++;
     if (ll > (size_t)max_line)
-      return sc_fail(L, lineno, lua_pushfstring(L, "line longer than %I octets (max_line)", max_line),
-                     NULL, 0);
+      return sc_fail(L, lineno, sc_toolong(L, max_line), NULL, 0);
     if (ll == 0) {
       if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
       if (!wline[W_EMPTY]) wline[W_EMPTY] = lineno;
@@ -477,8 +491,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       return sc_fail(L, lineno, "bad separator after the reply code", lp, ll);
     final = bare || lp[3] == ' ';
     if (++nlines > max_lines)
-      return sc_fail(L, lineno, lua_pushfstring(L, "more than %I lines in one reply (max_lines)",
-                                                max_lines), NULL, 0);
+      return sc_fail(L, lineno, sc_toomany(L, max_lines), NULL, 0);
     if (first_code < 0)
       first_code = c;
     else if (c != first_code && !wline[W_CODES])
@@ -566,12 +579,35 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       return SC_ERROR;
     }
     luaL_pushresult(&b);      /* base + 1: the text */
-    lua_createtable(L, 0, 4); /* the reply */
+    lua_createtable(L, 0, 7); /* the reply */
+    sc_pushkey(L, U_CODE);
+    lua_pushinteger(L, code);
+    lua_rawset(L, -3);
     sc_pushkey(L, U_TEXT);
     lua_pushvalue(L, base + 1);
     lua_rawset(L, -3);
-    sc_pushkey(L, U_CODE);
-    lua_pushinteger(L, code);
+    sc_pushkey(L, U_LINES);
+    lua_createtable(L, nlines, 0);
+    if (nlines == 1) {
+      lua_pushvalue(L, base + 1);
+      lua_rawseti(L, -2, 1);
+    } else { /* the text split at each "\n" */
+      size_t tl;
+      const char *t = lua_tolstring(L, base + 1, &tl), *end = t + tl;
+      for (i = 1; i <= nlines; i++) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        if (nl == NULL) nl = end;
+        lua_pushlstring(L, t, (size_t)(nl - t));
+        lua_rawseti(L, -2, i);
+        t = nl + 1;
+      }
+    }
+    lua_rawset(L, -3);
+    sc_pushkey(L, U_CLASS);
+    sc_pushkey(L, U_CLASSES + code / 100 - 1);
+    lua_rawset(L, -3);
+    sc_pushkey(L, U_CATEGORY);
+    sc_pushkey(L, U_CATEGORIES + code / 10 % 10);
     lua_rawset(L, -3);
     if (enh != NULL) {
       sc_pushkey(L, U_ENHANCED);
@@ -603,9 +639,10 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
  * parse's opts), or gives def when it is absent. */
 static lua_Integer sc_bound(lua_State *L, const char *name, lua_Integer def) {
   lua_Integer v = def;
-  if (lua_getfield(L, 2, name) != LUA_TNIL) {
-    int ok;
-    v = lua_tointegerx(L, -1, &ok);
+  lua_getfield(L, 2, name);
+  if (!lua_isnil(L, -1)) {
+    int ok = 0;
+    if (lua_type(L, -1) == LUA_TNUMBER) v = sc_tointeger(L, -1, &ok);
     if (!ok || v < 1) {
       lua_pushfstring(L, "opts.%s must be a positive integer", name);
       luaL_argerror(L, 2, lua_tostring(L, -1));
@@ -627,7 +664,7 @@ static lua_Integer sc_bound(lua_State *L, const char *name, lua_Integer def) {
 static int l_parse(lua_State *L) {
   size_t len, pos = 0, open = 0;
   const char *s;
-  if (lua_type(L, 1) != LUA_TSTRING) return luaL_typeerror(L, 1, "string");
+  if (lua_type(L, 1) != LUA_TSTRING) return sc_typeerror(L, 1, "string");
   s = lua_tolstring(L, 1, &len);
   int flags = SC_EOF | SC_WHOLE;
   lua_Integer max_line = SC_MAX_LINE, max_lines = SC_MAX_LINES;
@@ -654,11 +691,11 @@ static int l_parse(lua_State *L) {
 static int l_scan(lua_State *L) {
   size_t len, pos, open = 0;
   const char *s = luaL_checklstring(L, 1, &len);
-  lua_Integer init = luaL_checkinteger(L, 2);
-  int flags = (int)luaL_checkinteger(L, 3);
-  lua_Integer max_line = luaL_checkinteger(L, 4);
-  lua_Integer max_lines = luaL_checkinteger(L, 5);
-  luaL_argcheck(L, init >= 1 && (lua_Unsigned)init <= (lua_Unsigned)len + 1, 2, "out of range");
+  lua_Integer init = sc_checkinteger(L, 2);
+  int flags = (int)sc_checkinteger(L, 3);
+  lua_Integer max_line = sc_checkinteger(L, 4);
+  lua_Integer max_lines = sc_checkinteger(L, 5);
+  luaL_argcheck(L, init >= 1 && (size_t)init <= len + 1, 2, "out of range");
   luaL_argcheck(L, max_line > 0 && max_lines > 0, 4, "bounds must be positive");
   lua_settop(L, 5);
   pos = (size_t)init - 1;
@@ -685,10 +722,10 @@ static int l_scan(lua_State *L) {
 static int l_scan_all(lua_State *L) {
   size_t len, pos = 0, open = 0;
   const char *s = luaL_checklstring(L, 1, &len);
-  int flags = (int)luaL_checkinteger(L, 2) & SC_STRICT;
-  lua_Integer max_line = luaL_checkinteger(L, 3);
-  lua_Integer max_lines = luaL_checkinteger(L, 4);
-  lua_Integer n = 0;
+  int flags = (int)sc_checkinteger(L, 2) & SC_STRICT;
+  lua_Integer max_line = sc_checkinteger(L, 3);
+  lua_Integer max_lines = sc_checkinteger(L, 4);
+  int n = 0;
   size_t end = sc_last_final(s, len);
   luaL_argcheck(L, max_line > 0 && max_lines > 0, 3, "bounds must be positive");
   lua_settop(L, 4);
@@ -717,13 +754,30 @@ static int l_scan_all(lua_State *L) {
   return 3;
 }
 
-/* core.scanner(mt) --> parse, scan, scan_all
- * The three scanning functions, making replies with the metatable mt. */
+/* core.scanner(mt, classes, categories) --> parse, scan, scan_all
+ * The three scanning functions, making replies with the metatable mt and
+ * the class names classes[1..5] and category names categories[0..5]. */
 static int l_scanner(lua_State *L) {
   static const lua_CFunction fns[] = {l_parse, l_scan, l_scan_all};
+  int f, i;
   luaL_checktype(L, 1, LUA_TTABLE);
-  for (int f = 0; f < 3; f++) {
-    for (int i = 0; i < U_WARNINGS; i++) lua_pushstring(L, sc_fields[i]);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  luaL_checktype(L, 3, LUA_TTABLE);
+  for (i = 1; i <= 5; i++) {
+    lua_rawgeti(L, 2, i);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 2, "five class names expected");
+    lua_pop(L, 1);
+  }
+  for (i = 0; i <= 5; i++) {
+    lua_rawgeti(L, 3, i);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 3, "six category names expected");
+    lua_pop(L, 1);
+  }
+  for (f = 0; f < 3; f++) {
+    luaL_checkstack(L, U_COUNT, NULL);
+    for (i = 0; i < U_WARNINGS; i++) lua_pushstring(L, sc_fields[i]);
+    for (i = 1; i <= 5; i++) lua_rawgeti(L, 2, i);
+    for (i = 0; i <= 5; i++) lua_rawgeti(L, 3, i);
     lua_pushvalue(L, 1);
     lua_pushcclosure(L, fns[f], U_COUNT);
   }
@@ -745,12 +799,6 @@ static const luaL_Reg sc_funcs[] = {
   {"reasons", l_reasons},
   {"rules", l_rules},
   {"scanner", l_scanner},
-  {"STRICT", NULL},
-  {"EOF", NULL},
-  {"WHOLE", NULL},
-  {"MAX_LINE", NULL},
-  {"MAX_LINES", NULL},
-  {"_VERSION", NULL},
   {NULL, NULL}
 };
 
@@ -758,7 +806,7 @@ SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L);
 /* Called by Lua's require, never from C: */
 /* cppcheck-suppress unusedFunction */
 SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L) {
-  luaL_newlib(L, sc_funcs);
+  sc_newlib(L, sc_funcs);
   lua_pushinteger(L, SC_STRICT);
   lua_setfield(L, -2, "STRICT");
   lua_pushinteger(L, SC_EOF);

@@ -39,7 +39,8 @@ do
     if not key then usage("unknown option " .. tostring(name)) end
     if value == nil then usage(name .. " needs a value") end
     if key ~= "dir" and key ~= "host" then
-      value = math.tointeger(tonumber(value))
+      value = tonumber(value)
+      value = value and value == math.floor(value) and value or nil
       if not value or value < 0 then usage(name .. " needs a whole number") end
     end
     opts[key] = value
@@ -110,7 +111,8 @@ local counter = 0
 -- Stores a message and its envelope; returns the name it was stored under.
 local function store(from, recipients, lines)
   counter = counter + 1
-  local name = ("msg-%d-%d-%d"):format(os.time(), socket.gettime() * 1000 % 1000 // 1, counter)
+  local ms = math.floor(socket.gettime() * 1000 % 1000)
+  local name = ("msg-%d-%d-%d"):format(os.time(), ms, counter)
   local base = opts.dir .. "/" .. name
   local f = assert(io.open(base .. ".eml", "wb"))
   for _, line in ipairs(lines) do f:write(line, "\r\n") end

@@ -16,7 +16,8 @@ local socket = require("socket")
 local smtpcodes = require("smtpcodes")
 
 local host, port, from = arg[1], tonumber(arg[2]), arg[3]
-local recipients = { table.unpack(arg, 4) }
+local recipients = {}
+for i = 4, #arg do recipients[#recipients + 1] = arg[i] end
 if not (host and port and from and #recipients > 0) then
   io.stderr:write("usage: lua5.4 examples/send.lua HOST PORT FROM TO [TO ...] < message\n")
   os.exit(64)
@@ -34,7 +35,7 @@ local function message_data(text)
   return table.concat(lines, "\r\n") .. "\r\n.\r\n"
 end
 
-local body = io.read("a")
+local body = io.read("*a")
 local data = message_data(body)
 
 -- The outcome of each recipient: { action, code, enhanced, reason }.

@@ -1,7 +1,7 @@
 local support = require("spec.support")
 
 local function cli(args)
-  return support.run(support.ENV .. "lua5.4 bin/smtpcodes " .. args)
+  return support.run(support.ENV .. support.LUA .. " bin/smtpcodes " .. args)
 end
 
 describe("bin/smtpcodes", function()
@@ -125,7 +125,7 @@ describe("bin/smtpcodes", function()
     for _, args in ipairs { "550", "5.7.1", "rcpt", "bdat", "X.6.8", "421" } do
       local out = cli(args)
       for line in out:gmatch("[^\n]+") do
-        assert.is_true(utf8.len(line) <= 80, args .. ": " .. line)
+        assert.is_true(support.ulen(line) <= 80, args .. ": " .. line)
       end
     end
   end)

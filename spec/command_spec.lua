@@ -1,3 +1,4 @@
+local support = require("spec.support")
 local sc = require("smtpcodes")
 
 describe("smtpcodes.command", function()
@@ -5,9 +6,9 @@ describe("smtpcodes.command", function()
     local rcpt = sc.command("RCPT")
     assert.are.equal("RCPT", rcpt.name)
     assert.are.equal("rfc5321", rcpt.profile)
-    assert.are.same({ 250, 251 }, { table.unpack(rcpt.success) })
-    assert.are.same({}, { table.unpack(rcpt.intermediate) })
-    local failure = { table.unpack(rcpt.failure) }
+    assert.are.same({ 250, 251 }, { support.unpack(rcpt.success) })
+    assert.are.same({}, { support.unpack(rcpt.intermediate) })
+    local failure = { support.unpack(rcpt.failure) }
     for i = 2, #failure do assert.is_true(failure[i - 1] < failure[i]) end
     assert.are.equal(rcpt, sc.command("rcpt"))
     assert.are.equal(rcpt, sc.command("Rcpt", "rfc5321"))
@@ -49,7 +50,7 @@ describe("smtpcodes.command", function()
 
   it("allows every 4yz and 5yz to BDAT (RFC 3030 2)", function()
     local bdat = sc.command("BDAT")
-    assert.are.same({ 4, 5 }, { table.unpack(bdat.any) })
+    assert.are.same({ 4, 5 }, { support.unpack(bdat.any) })
     assert.is_true(bdat:allows(459))
     assert.is_true(bdat:allows(599))
     assert.is_false(bdat:allows(354))
@@ -72,8 +73,8 @@ describe("smtpcodes.command", function()
 
   it("keeps the classic table in profile rfc821", function()
     local turn = sc.command("TURN", "rfc821")
-    assert.are.same({ 250 }, { table.unpack(turn.success) })
-    assert.are.same({ 500, 502, 503 }, { table.unpack(turn.failure) })
+    assert.are.same({ 250 }, { support.unpack(turn.success) })
+    assert.are.same({ 500, 502, 503 }, { support.unpack(turn.failure) })
     assert.is_true(sc.command("NOOP", "rfc821"):allows(200))
     assert.is_nil(sc.command("TURN"))
     assert.is_nil(sc.command("AUTH", "rfc821"))
@@ -98,12 +99,17 @@ describe("smtpcodes.command", function()
     assert.has_error(function() sc.command("RCPT"):allows("x") end)
   end)
 
-  it("is cached and read-only", function()
+  it("is cached and shared, a plain table whose fields pairs sees", function()
     local mail = sc.command("MAIL")
     assert.are.equal(mail, sc.command("MAIL"))
-    assert.has_error(function() mail.name = "RCPT" end)
-    assert.has_error(function() mail.failure[1] = 250 end)
-    assert.are.equal("MAIL", mail.name)
+    local fields = {}
+    for k in pairs(mail) do fields[k] = true end
+    for _, k in ipairs { "name", "profile", "success", "intermediate", "failure", "any",
+      "any_references", "references" } do
+      assert.is_true(fields[k], k)
+    end
+    assert.are.equal(#mail.failure, select("#", support.unpack(mail.failure)))
+    assert.are.equal(getmetatable(mail), sc.command("RCPT") and getmetatable(sc.command("RCPT")))
   end)
 
   it("prints a one-line summary", function()

@@ -18,7 +18,7 @@ end
 -- Starts a command in the background; returns its pid.
 local function spawn(cmd, log)
   local p = assert(io.popen(("%s >%s 2>&1 & echo $!"):format(cmd, log)))
-  local pid = tonumber(p:read("l"))
+  local pid = tonumber(p:read("*l"))
   p:close()
   return assert(pid, "no pid for: " .. cmd)
 end
@@ -33,18 +33,18 @@ local function wait_port(port, log)
     socket.sleep(0.05)
   end
   local h = io.open(log, "rb")
-  error("server did not start on port " .. port .. ":\n" .. (h and h:read("a") or "(no log)"))
+  error("server did not start on port " .. port .. ":\n" .. (h and h:read("*a") or "(no log)"))
 end
 
 local function stop(pid)
-  if pid then os.execute(("kill %d 2>/dev/null; sleep 0.1; kill -9 %d 2>/dev/null"):format(pid,
+  if pid then support.execute(("kill %d 2>/dev/null; sleep 0.1; kill -9 %d 2>/dev/null"):format(pid,
     pid)) end
 end
 
 local function tmpdir()
   local dir = os.tmpname()
   os.remove(dir)
-  assert(os.execute("mkdir -p " .. dir))
+  assert(support.execute("mkdir -p " .. dir))
   return dir
 end
 
@@ -53,8 +53,8 @@ local function send_lua(port, from, to, message)
   local h = assert(io.open(f, "wb"))
   h:write(message)
   h:close()
-  local out, err, status = support.run(("%s lua5.4 examples/send.lua 127.0.0.1 %d %s %s < %s")
-    :format(ENV, port, from, table.concat(to, " "), f))
+  local out, err, status = support.run(("%s %s examples/send.lua 127.0.0.1 %d %s %s < %s")
+    :format(ENV, support.LUA, port, from, table.concat(to, " "), f))
   os.remove(f)
   return out, err, status
 end
@@ -77,7 +77,7 @@ describe("examples/send.lua against OpenSMTPD", function()
     port, dir = free_port(), tmpdir()
     -- OpenSMTPD delivers as the recipient (it never delivers to root): the
     -- local user "nobody" gets the mail, so it must be able to write here
-    os.execute("chmod 777 " .. dir)
+    support.execute("chmod 777 " .. dir)
     log = dir .. "/smtpd.log"
     local conf = dir .. "/smtpd.conf"
     local h = assert(io.open(conf, "w"))
@@ -87,14 +87,14 @@ describe("examples/send.lua against OpenSMTPD", function()
       .. "match from any for local action \"store\"\n"
       .. "match from any for any reject\n"):format(port, dir))
     h:close()
-    os.execute("chmod 644 " .. conf)
+    support.execute("chmod 644 " .. conf)
     pid = spawn("exec smtpd -d -f " .. conf, log)
     wait_port(port, log)
   end)
 
   lazy_teardown(function()
     stop(pid)
-    os.execute("rm -rf " .. dir)
+    support.execute("rm -rf " .. dir)
   end)
 
   it("delivers to a known recipient and exits 0", function()
@@ -104,7 +104,7 @@ describe("examples/send.lua against OpenSMTPD", function()
     local inbox
     for _ = 1, 100 do
       local h = io.open(dir .. "/inbox", "rb")
-      inbox = h and h:read("a")
+      inbox = h and h:read("*a")
       if h then h:close() end
       if inbox and inbox:find("Hello from send.lua.", 1, true) then break end
       socket.sleep(0.05)
@@ -136,7 +136,7 @@ describe("examples/send.lua against Postfix", function()
     root = assert(support.run("cd build/postfix && pwd"):match("^(%S+)"))
     port, dir = free_port(), tmpdir()
     log = dir .. "/start.log"
-    assert(os.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
+    assert(support.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
       :format(dir, dir, dir, dir)))
     local cf = ([[
 compatibility_level = 3.6
@@ -193,10 +193,10 @@ postlog unix-dgram n - n - 1 postlogd
 
   lazy_teardown(function()
     if env then
-      os.execute(("env %s %s/usr/sbin/postfix -c %s/conf stop >/dev/null 2>&1"):format(env,
+      support.execute(("env %s %s/usr/sbin/postfix -c %s/conf stop >/dev/null 2>&1"):format(env,
         root, dir))
     end
-    os.execute("sleep 0.3; rm -rf " .. dir)
+    support.execute("sleep 0.3; rm -rf " .. dir)
   end)
 
   it("pipelines to Postfix and delivers to a known recipient", function()
@@ -231,14 +231,14 @@ describe("examples/filter.lua", function()
   lazy_setup(function()
     port, dir = free_port(), tmpdir()
     log = dir .. "/filter.log"
-    pid = spawn(("exec env %s lua5.4 examples/filter.lua --port %d --dir %s --max-size 20000")
-      :format(ENV, port, dir), log)
+    pid = spawn(("exec env %s %s examples/filter.lua --port %d --dir %s --max-size 20000")
+      :format(ENV, support.LUA, port, dir), log)
     wait_port(port, log)
   end)
 
   lazy_teardown(function()
     stop(pid)
-    os.execute("rm -rf " .. dir)
+    support.execute("rm -rf " .. dir)
   end)
 
   local function stored()
@@ -351,7 +351,7 @@ describe("examples/filter.lua", function()
         "503 5.5.1", "503 5.5.1", "501 5.1.7", "250 2.1.0", "503 5.5.1", "554 5.5.1",
         "501 5.1.3", "501 5.5.4", "502 5.5.1", "250 2.0.0", "221 2.0.0" }, codes(r))
       for _, reply in ipairs(r) do
-        assert.are.same({}, { table.unpack(reply.warnings) })
+        assert.are.same({}, { support.unpack(reply.warnings) })
         assert.is_false(sc.decide("NOOP", reply) == nil)
       end
     end)

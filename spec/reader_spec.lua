@@ -34,7 +34,7 @@ end
 
 local function fields(r)
   return { code = r.code, enhanced = r.enhanced, lines = r.lines, text = r.text,
-    warnings = { table.unpack(r.warnings) } }
+    warnings = { support.unpack(r.warnings) } }
 end
 
 -- Feeds the stream to a new reader in chunks of the sizes `sizes` gives.
@@ -58,7 +58,7 @@ local function fake_socket(stream, script)
   return {
     receive = function()
       i = i + 1
-      if script and script[i] then return table.unpack(script[i]) end
+      if script and script[i] then return support.unpack(script[i]) end
       if lines[1] == nil then return nil, "closed" end
       return table.remove(lines, 1)
     end,
@@ -114,8 +114,8 @@ describe("smtpcodes.reader", function()
       local stream, want = {}, {}
       for _ = 1, math.random(1, 8) do
         local code = math.random(2, 5) * 100 + math.random(0, 5) * 10 + math.random(0, 9)
-        local enh = code // 100 ~= 3 and math.random() < 0.5 and
-          ("%d.%d.%d"):format(code // 100, math.random(0, 7), math.random(0, 30)) or nil
+        local enh = math.floor(code / 100) ~= 3 and math.random() < 0.5 and
+          ("%d.%d.%d"):format(math.floor(code / 100), math.random(0, 7), math.random(0, 30)) or nil
         local lines = {}
         for l = 1, math.random(1, 5) do
           local text = words[math.random(#words)] .. " " .. words[math.random(#words)]
@@ -207,7 +207,7 @@ describe("smtpcodes.reader", function()
       assert.are.same({}, reader:feed("250 ok"))
       local r = reader:finish()
       assert.are.equal(250, r.code)
-      assert.are.same({ "line 1: the final line has no line end" }, { table.unpack(r.warnings) })
+      assert.are.same({ "line 1: the final line has no line end" }, { support.unpack(r.warnings) })
       assert.is_nil(reader:finish())
     end)
 

@@ -37,7 +37,7 @@ describe("README.md", function()
       local printed = {}
       local env = setmetatable({}, { __index = _G })
       env.print = function(...)
-        local parts = table.pack(...)
+        local parts = { n = select("#", ...), ... }
         for i = 1, parts.n do parts[i] = tostring(parts[i]) end
         for _, l in ipairs(lines(table.concat(parts, "\t", 1, parts.n))) do
           printed[#printed + 1] = l
@@ -48,7 +48,7 @@ describe("README.md", function()
       local server
       if b.body:find("%f[%w]port%f[%W]") then
         local portfile = os.tmpname()
-        server = io.popen("lua5.4 spec/fake_server.lua " .. portfile, "r")
+        server = io.popen(support.LUA .. " spec/fake_server.lua " .. portfile, "r")
         local port
         for _ = 1, 100 do
           port = tonumber(support.read(portfile):match("%d+"))
@@ -58,7 +58,7 @@ describe("README.md", function()
         os.remove(portfile)
         env.host, env.port = "127.0.0.1", assert(port, "the scripted server did not start")
       end
-      local chunk = assert(load(b.body, "=README example " .. b.n, "t", env))
+      local chunk = assert(support.load(b.body, "=README example " .. b.n, env))
       local ok, err = pcall(chunk)
       if server then server:close() end
       assert(ok, err)
@@ -82,20 +82,30 @@ describe("README.md", function()
       end
       local out
       if cmd:find("^smtpcodes") then
-        out = support.run(support.ENV .. "lua5.4 bin/" .. cmd)
+        out = support.run(support.ENV .. support.LUA .. " bin/" .. cmd)
         assert.are.same(expected, lines((out:gsub("\n$", ""))))
       elseif cmd == "lua5.4 -l smtpcodes" then
+        -- run with the interpreter of this run: Lua 5.1 and LuaJIT's -l does
+        -- not name the module, and before 5.3 the REPL prints an expression
+        -- only after "="
+        local legacy = _VERSION == "Lua 5.1"
         local f = os.tmpname()
         local h = assert(io.open(f, "w"))
-        h:write(table.concat(input, "\n"), "\n")
+        for _, l in ipairs(input) do
+          h:write((_VERSION == "Lua 5.1" or _VERSION == "Lua 5.2") and "=" .. l or l, "\n")
+        end
         h:close()
-        out = support.run(support.ENV .. "lua5.4 -i -l smtpcodes < " .. f)
+        out = support.run(support.ENV .. support.LUA .. (legacy and
+          " -e 'smtpcodes = require \"smtpcodes\"'" or "") .. " -i -l smtpcodes < " .. f)
         os.remove(f)
         -- the output without prompts, banner and (with readline) the echoed input
         local got, echoed = {}, support.set(input)
         for _, l in ipairs(lines(out)) do
-          l = l:gsub("^[>%s]+", "")
-          if l ~= "" and not l:find("^Lua 5%.4") and not echoed[l] then got[#got + 1] = l end
+          l = l:gsub("^[>%s]+", ""):gsub("^=", "")
+          if l ~= "" and not l:find("^Lua 5%.%d") and not l:find("^LuaJIT") and not l:find("^JIT:") and not echoed[l]
+            and not echoed["=" .. l] then
+            got[#got + 1] = l
+          end
         end
         assert.are.same(expected, got)
       else

@@ -38,7 +38,7 @@ describe("enhanced-status-codes.tsv", function()
         if tok == "any" then
           want["2XX"], want["4XX"], want["5XX"] = true, true, true
         elseif tok ~= "" then
-          want[math.tointeger(tonumber(tok)) or tok] = true
+          want[support.int(tonumber(tok)) or tok] = true
         end
       end
       assert.are.same(want, support.set(s.basic))
@@ -47,7 +47,7 @@ describe("enhanced-status-codes.tsv", function()
         assert.are.equal(cls, st.class)
         assert.are.equal(s.title, st.title)
         for _, b in ipairs(st.basic) do
-          assert.are.equal(cls, math.tointeger(tonumber(tostring(b):sub(1, 1))))
+          assert.are.equal(cls, support.int(tonumber(tostring(b):sub(1, 1))))
         end
       end
     end)
@@ -91,7 +91,7 @@ describe("command-replies.tsv", function()
         for _, name in ipairs(names) do
           local cmd = assert(sc.command(name))
           for tok in (codes .. ","):gmatch("([^,]*),") do
-            local code = math.tointeger(tonumber(tok)) or tonumber(tok:sub(1, 1)) * 100 + 99
+            local code = support.int(tonumber(tok)) or tonumber(tok:sub(1, 1)) * 100 + 99
             local exempt = command == "*" and r[4] == "E" and
               ((code == 530 and (name == "EHLO" or name == "NOOP" or name == "QUIT")) or
                (code == 554 and name == "QUIT"))
@@ -119,7 +119,7 @@ local function by_command(path)
       groups[current] = groups[current] or {}
     elseif current then
       local code = line:match("^%-?%s*(%d%d%d)%f[%D]")
-      if code then groups[current][math.tointeger(tonumber(code))] = true end
+      if code then groups[current][support.int(tonumber(code))] = true end
     end
   end
   return groups
@@ -140,7 +140,7 @@ describe("profile rfc821", function()
         for _, c in ipairs(cmd[group]) do got[c] = true end
       end
       assert.are.same(codes, got)
-      assert.are.same({}, { table.unpack(cmd.any) })
+      assert.are.same({}, { support.unpack(cmd.any) })
     end)
   end
 

@@ -2,9 +2,21 @@
 -- where busted runs.
 local M = {}
 
+-- What differs between Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT, for the specs.
+-- luacheck: push ignore 143 113
+M.unpack = table.unpack or unpack
+-- luacheck: pop
+M.int = require("smtpcodes.util").tointeger
+M.MAXINT = 2 ^ 53 -- the largest integer every version holds exactly
+
+-- Number of UTF-8 characters in s.
+function M.ulen(s)
+  return #s:gsub("[\128-\191]", "")
+end
+
 function M.read(path)
   local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -54,19 +66,68 @@ function M.random_text(chars, min, max)
   return text
 end
 
--- Environment prefix that makes a child lua5.4 find this checkout.
-M.ENV = "LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./build/?.so;;' "
+-- The chunk of Lua source src, with the environment env, on every version.
+function M.load(src, name, env)
+  -- luacheck: push ignore 143 113
+  if setfenv then
+    local chunk, err = loadstring(src, name)
+    if chunk then setfenv(chunk, env) end
+    return chunk, err
+  end
+  -- luacheck: pop
+  return load(src, name, "t", env)
+end
+
+-- A value quoted for the shell.
+function M.shq(s)
+  return "'" .. s:gsub("'", "'\\''") .. "'"
+end
+
+-- The interpreter running the specs: busted is started as `lua5.x busted`,
+-- so it is the first word of the command line, arg's lowest index.
+local function interpreter()
+  local i = 0
+  while arg and arg[i - 1] do i = i - 1 end
+  if i < 0 then return arg[i] end
+  local p = io.popen("readlink /proc/$PPID/exe")
+  local exe = p and p:read("*l")
+  if p then p:close() end
+  return exe or "lua"
+end
+M.LUA = interpreter()
+-- Its name as the build directory has it: lua5.1 ... lua5.4, luajit.
+M.LUANAME = M.LUA:match("([^/]+)$")
+
+-- Environment prefix that makes a child interpreter find this checkout (and
+-- the build this run uses): the paths of this process.
+M.ENV = ("LUA_PATH=%s LUA_CPATH=%s "):format(M.shq(package.path), M.shq(package.cpath))
+
+-- os.execute as a boolean on every version (5.1 and LuaJIT return the
+-- status, 0 on success).
+function M.execute(cmd)
+  local ok = os.execute(cmd)
+  return ok == true or ok == 0
+end
+
+-- Copies the source tree (without .git and build/) into dir; true on success.
+function M.copy_source(dir)
+  return M.execute(("mkdir -p %s && tar -cf - --exclude=./.git --exclude=./build "
+    .. "--exclude=./smtpcodes --exclude='*.o' . | tar -C %s -xf -"):format(M.shq(dir), M.shq(dir)))
+end
 
 -- Runs a shell command; returns its standard output, standard error and
 -- exit status.
 function M.run(cmd)
   local errfile = os.tmpname()
-  local p = assert(io.popen(cmd .. " 2>" .. errfile, "r"))
-  local out = p:read("a")
-  local _, _, status = p:close()
+  -- the status is printed last: io.popen's close gives it only from 5.2 on
+  local p = assert(io.popen("(" .. cmd .. ") 2>" .. errfile .. "; echo \"<status $?>\"", "r"))
+  local out = p:read("*a")
+  p:close()
+  local status
+  out, status = out:match("^(.*)<status (%d+)>\n$")
   local err = M.read(errfile)
   os.remove(errfile)
-  return out, err, status
+  return out, err, tonumber(status)
 end
 
 return M

@@ -1,23 +1,32 @@
--- tools/gentables.lua DATADIR OUTDIR
+-- tools/gentables.lua DATADIR CDIR [LUADIR]
 --
 -- Reads the hand-edited tables in DATADIR (replies.tsv, enhanced.tsv,
 -- enhanced-classes.tsv, commands.tsv, reasons.tsv, reason-rules.tsv),
 -- validates every row and writes the C headers replies_gen.h,
--- enhanced_gen.h, commands_gen.h and reasons_gen.h into OUTDIR.
--- Pure Lua 5.4, no dependencies. The output depends on the input alone
--- (no dates, no paths), so `make check-gen` can compare it byte for byte.
+-- enhanced_gen.h, commands_gen.h and reasons_gen.h into CDIR, and the
+-- pure-Lua core luacore.lua (the same tables, with the scanner of
+-- tools/luacore_body.lua) into LUADIR (default: CDIR).
+-- Runs on Lua 5.1 to 5.4 and LuaJIT, without dependencies, and its output
+-- depends on the input alone (no dates, no paths, the same on every
+-- interpreter), so `make check-gen` can compare it byte for byte.
 
-local datadir, outdir = arg[1], arg[2]
+local datadir, outdir, luadir = arg[1], arg[2], arg[3] or arg[2]
 if not datadir or not outdir then
-  io.stderr:write("usage: lua5.4 tools/gentables.lua DATADIR OUTDIR\n")
+  io.stderr:write("usage: lua tools/gentables.lua DATADIR CDIR [LUADIR]\n")
   os.exit(2)
 end
+-- the checkout: tools/.. (the C version string and the Lua scanner live there)
+local root = (arg[0]:match("^(.*)/tools/[^/]*$") or ".")
 
-local assert, error, ipairs, pairs, tonumber = assert, error, ipairs, pairs, tonumber
-local concat, sort, unpack = table.concat, table.sort, table.unpack
+local assert, error, ipairs, pairs, tonumber, type = assert, error, ipairs, pairs, tonumber,
+  type
+local concat, sort = table.concat, table.sort
+-- luacheck: push ignore 143 113
+local unpack = table.unpack or unpack -- 5.1 and LuaJIT: unpack
+-- luacheck: pop
 local format = string.format
-local io, utf8, math = io, utf8, math
-_ENV = nil
+local io = io
+local floor = math.floor
 
 local current -- "file:line" of the row being read, for error messages
 
@@ -28,9 +37,31 @@ end
 -- A C string literal. Printable ASCII is kept, '\' and '"' are escaped, and
 -- the bytes of valid UTF-8 (such as the section sign) become octal escapes,
 -- which mean the same in every C compiler. Control characters are refused.
+-- Valid UTF-8 (RFC 3629), as utf8.len of Lua 5.4 checks it.
+local function valid_utf8(s)
+  local i, n = 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    local need = c < 0x80 and 0 or (c >= 0xC2 and c <= 0xDF) and 1 or (c >= 0xE0 and c <= 0xEF)
+      and 2 or (c >= 0xF0 and c <= 0xF4) and 3
+    if not need or i + need > n then return false end
+    for k = 1, need do
+      local cc = s:byte(i + k)
+      if cc < 0x80 or cc > 0xBF then return false end
+    end
+    i = i + need + 1
+  end
+  return true
+end
+
+-- a whole number from the digits s
+local function int(s)
+  return floor(tonumber(s))
+end
+
 local function cstr(s)
   if s == nil then return "NULL" end
-  if not utf8.len(s) then fail("invalid UTF-8 in %q", s) end
+  if not valid_utf8(s) then fail("invalid UTF-8 in %q", s) end
   if s:find("[%z\1-\31\127]") then fail("control character in %q", s) end
   return '"' .. s:gsub('[\\"]', "\\%0"):gsub("[\128-\255]", function(c)
     return format("\\%03o", c:byte())
@@ -78,7 +109,7 @@ end
 local function check_code(s)
   local code = s:match("^[1-5][0-5]%d$")
   if not code then fail("%q is not a reply code", s) end
-  return math.tointeger(tonumber(code))
+  return int(code)
 end
 
 local function header(out, source)
@@ -125,7 +156,7 @@ for _, r in ipairs(rows("enhanced.tsv", 5)) do
   if not s or s:find("^0%d") or d:find("^0%d") or #s > 3 or #d > 3 then
     fail("%q is not X.subject.detail", r[1])
   end
-  s, d = math.tointeger(tonumber(s)), math.tointeger(tonumber(d))
+  s, d = int(s), int(d)
   local key = s * 1000 + d
   if seen_status[key] then fail("duplicate status %s", r[1]) end
   seen_status[key] = true
@@ -146,7 +177,7 @@ sort(statuses, function(a, b) return a[1] * 1000 + a[2] < b[1] * 1000 + b[2] end
 local classes, subjects = {}, {}
 for _, r in ipairs(rows("enhanced-classes.tsv", 5)) do
   current = r.where
-  local kind, digit = r[1], math.tointeger(tonumber(r[2]))
+  local kind, digit = r[1], r[2]:find("^%d$") and int(r[2])
   local into = (kind == "class" and classes) or (kind == "subject" and subjects)
   if not into or not digit then fail("bad kind or digit") end
   for _, e in ipairs(into) do
@@ -255,6 +286,7 @@ if pnames[1] ~= "rfc5321" then
   current = "commands.tsv"
   fail("the default profile rfc5321 is missing")
 end
+local cmdrows = {} -- { profile, NAME, codes, references, any classes, any references }
 do
   local out, entries, alpha = {}, {}, { unpack(pnames) }
   sort(alpha)
@@ -266,7 +298,7 @@ do
     for _, cmd in ipairs(names) do
       local c, codes, any, anyref = profiles[pname][cmd], {}, 0, {}
       for code in pairs(c) do
-        if math.type(code) == "integer" then codes[#codes + 1] = code end
+        if type(code) == "number" then codes[#codes + 1] = code end
       end
       sort(codes)
       local ident = format("sc_cc_%s_%s", pname, cmd)
@@ -275,15 +307,20 @@ do
         out[#out + 1] = format("  {%d, %s},", code, cstr(concat(c[code], "; ")))
       end
       out[#out + 1] = "};"
+      local anyclasses, coderefs = {}, {}
+      for i, code in ipairs(codes) do coderefs[i] = concat(c[code], "; ") end
       for digit = 4, 5 do
         local tok = digit .. "XX"
         if c[tok] then
-          any = any | (1 << digit)
+          any = any + 2 ^ digit -- bit `digit`
+          anyclasses[#anyclasses + 1] = digit
           addrefs(anyref, concat(c[tok], "; "))
         end
       end
+      cmdrows[#cmdrows + 1] = { pname, cmd, codes, coderefs, anyclasses,
+        #anyref > 0 and concat(anyref, "; ") or nil }
       entries[#entries + 1] = format("  {%s, %s, %s, %d, %d, %s},", cstr(pname), cstr(cmd), ident,
-        #codes, any, #anyref > 0 and cstr(concat(anyref, "; ")) or "NULL")
+        #codes, floor(any), #anyref > 0 and cstr(concat(anyref, "; ")) or "NULL")
     end
   end
   out[#out + 1] = ""
@@ -324,7 +361,7 @@ for _, r in ipairs(rows("reason-rules.tsv", 6)) do
   local refs = check_refs(r[6], match == "phrase")
   if match == "enhanced" then
     local s, d = key:match("^X%.(%d+)%.(%d+)$")
-    if not s or not seen_status[math.tointeger(tonumber(s)) * 1000 + math.tointeger(tonumber(d))]
+    if not s or not seen_status[int(s) * 1000 + int(d)]
     then
       fail("%q is not a detail code of enhanced.tsv", key)
     end
@@ -372,4 +409,112 @@ do
   end
   out[#out + 1] = "};"
   write("reasons_gen.h", out)
+end
+
+------------------------------------------------------------ the Lua core
+-- A Lua string literal, ASCII only: bytes of UTF-8 become decimal escapes,
+-- which every Lua version reads the same way.
+local function lstr(v)
+  if v == nil then return "nil" end
+  if v == false then return "false" end
+  return '"' .. v:gsub('[\\"]', "\\%0"):gsub("[\128-\255]", function(ch)
+    return format("\\%03d", ch:byte())
+  end) .. '"'
+end
+
+local function version()
+  local f = io.open(root .. "/csrc/smtpcodes.h", "rb")
+  if not f then error("cannot open " .. root .. "/csrc/smtpcodes.h", 0) end
+  local v = f:read("*a"):match('#define SMTPCODES_VERSION "([^"]+)"')
+  f:close()
+  if not v then error("no SMTPCODES_VERSION in csrc/smtpcodes.h", 0) end
+  return v
+end
+
+do
+  local out = {
+    "--- The pure-Lua core of smtpcodes: the same interface as the C module",
+    "-- smtpcodes.core, for hosts that cannot load C modules.",
+    "-- Generated by tools/gentables.lua from data/*.tsv and tools/luacore_body.lua.",
+    "-- Do not edit: change those files and run `make gen`.",
+    "-- @module smtpcodes.luacore",
+    "",
+    "local VERSION = " .. lstr(version()),
+    "",
+    "-- data/replies.tsv: code, text, references, explanation; sorted by code",
+    "local REPLIES = {",
+  }
+  for _, r in ipairs(replies) do
+    out[#out + 1] = format("  { %d, %s,\n    %s,\n    %s },", r[1], lstr(r[2]), lstr(r[3]),
+      lstr(r[4]))
+  end
+  out[#out + 1] = "}"
+  out[#out + 1] = ""
+  out[#out + 1] = "-- data/enhanced-classes.tsv: digit, title, references, description"
+  for _, part in ipairs { { "ECLASSES", classes }, { "ESUBJECTS", subjects } } do
+    out[#out + 1] = "local " .. part[1] .. " = {"
+    for _, c in ipairs(part[2]) do
+      out[#out + 1] = format("  { %d, %s, %s,\n    %s },", c[1], lstr(c[2]), lstr(c[3]),
+        lstr(c[4]))
+    end
+    out[#out + 1] = "}"
+  end
+  out[#out + 1] = ""
+  out[#out + 1] = "-- data/enhanced.tsv: subject, detail, title (false: none), basic codes,"
+  out[#out + 1] = "-- references, description; sorted by subject and detail"
+  out[#out + 1] = "local STATUSES = {"
+  for _, st in ipairs(statuses) do
+    out[#out + 1] = format("  { %d, %d, %s, %s, %s,\n    %s },", st[1], st[2],
+      lstr(st[3] or false), lstr(st[4]), lstr(st[5]), lstr(st[6]))
+  end
+  out[#out + 1] = "}"
+  out[#out + 1] = ""
+  out[#out + 1] = "-- data/commands.tsv: profile, command, codes, their references, classes of"
+  out[#out + 1] = "-- which any code is allowed and their references; sorted by profile and name"
+  out[#out + 1] = "local COMMANDS = {"
+  for _, c in ipairs(cmdrows) do
+    local codes, refs = {}, {}
+    for i, code in ipairs(c[3]) do
+      codes[i] = format("%d", code)
+      refs[i] = lstr(c[4][i])
+    end
+    local any = {}
+    for i, d in ipairs(c[5]) do any[i] = format("%d", d) end
+    out[#out + 1] = format("  { %s, %s, { %s },\n    { %s },\n    { %s }, %s },", lstr(c[1]),
+      lstr(c[2]), concat(codes, ", "), concat(refs, ", "), concat(any, ", "), lstr(c[6]))
+  end
+  out[#out + 1] = "}"
+  out[#out + 1] = ""
+  out[#out + 1] = "-- The profiles, the default first."
+  local pl = {}
+  for i, p in ipairs(pnames) do pl[i] = lstr(p) end
+  out[#out + 1] = "local PROFILES = { " .. concat(pl, ", ") .. " }"
+  out[#out + 1] = ""
+  out[#out + 1] = "-- data/reasons.tsv: name, kind, description"
+  out[#out + 1] = "local REASONS = {"
+  for _, r in ipairs(reasons) do
+    out[#out + 1] = format("  { %s, %s,\n    %s },", lstr(r[1]), lstr(r[2]), lstr(r[3]))
+  end
+  out[#out + 1] = "}"
+  out[#out + 1] = ""
+  out[#out + 1] = "-- data/reason-rules.tsv, in its order: match, key, command (false: any),"
+  out[#out + 1] = "-- reason, strong, references"
+  out[#out + 1] = "local RULES = {"
+  for _, r in ipairs(rules) do
+    out[#out + 1] = format("  { %s, %s, %s, %s, %s, %s },", lstr(r[1]), lstr(r[2]),
+      lstr(r[3] or false), lstr(r[4]), r[5] and "true" or "false", lstr(r[6]))
+  end
+  out[#out + 1] = "}"
+  out[#out + 1] = ""
+  local f = io.open(root .. "/tools/luacore_body.lua", "rb")
+  if not f then error("cannot open " .. root .. "/tools/luacore_body.lua", 0) end
+  local body = f:read("*a")
+  f:close()
+  -- the body's own header comment (up to the first blank line) stays behind
+  body = body:gsub("^.-\n\n", "", 1)
+  out[#out + 1] = (body:gsub("\n$", ""))
+  local path = luadir .. "/luacore.lua"
+  local w = assert(io.open(path, "wb"))
+  w:write(concat(out, "\n"), "\n")
+  w:close()
 end

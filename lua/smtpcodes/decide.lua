@@ -1,14 +1,14 @@
 --- Decisions: what a reply means for the recipient, the message or the
 -- session, overridable policies, and bounce reasons.
 -- @module smtpcodes.decide
-local core = require("smtpcodes.core")
+local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
 local knowledge = require("smtpcodes.knowledge")
 
 local argerror, checktype, quote = util.argerror, util.checktype, util.quote
 local getmetatable, ipairs, pairs, setmetatable, type = getmetatable, ipairs, pairs,
   setmetatable, type
-local tointeger, tonumber = math.tointeger, tonumber
+local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local sort = table.sort
 local find, format, lower = string.find, string.format, string.lower
 
@@ -300,7 +300,7 @@ local CLASS_RULE = {
 
 -- The built-in rules: action and rule, and extra info fields.
 local function builtin(cmd, code, policy)
-  local name, digit = cmd.name, code // 100
+  local name, digit = cmd.name, idiv(code, 100)
   if code == 421 then
     return "close", "RFC 5321 §3.8: 421, the server is closing the transmission channel"
   elseif digit == 1 then

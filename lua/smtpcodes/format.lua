@@ -2,12 +2,12 @@
 -- SMTP clients. Injection-safe: no CR, LF or NUL from the caller's text ever
 -- reaches the wire.
 -- @module smtpcodes.format
-local core = require("smtpcodes.core")
+local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
 
 local argerror, quote = util.argerror, util.quote
-local ipairs, type = ipairs, type
-local tointeger = math.tointeger
+local ipairs, select, tonumber, type = ipairs, select, tonumber, type
+local tointeger, idiv = util.tointeger, util.idiv
 local concat = table.concat
 local byte, find, format, sub = string.byte, string.find, string.format, string.sub
 
@@ -35,7 +35,7 @@ local function bad_text(s, what)
     return format("%s holds a control character (%s) at byte %d", what, quote(sub(s, bad, bad)),
       bad)
   end
-  if not utf8.len(s) then return what .. " is not valid UTF-8" end
+  if not util.utf8_valid(s) then return what .. " is not valid UTF-8" end
 end
 
 -- Appends the pieces of one logical line, each at most `room` octets,
@@ -55,7 +55,11 @@ local function wrap(line, room, out)
       line = sub(line, space + 1):gsub("^ +", "")
     else
       -- one long word: cut it before a UTF-8 continuation byte, never inside
-      while cut > 1 and (byte(line, cut + 1) or 0) & 0xC0 == 0x80 do cut = cut - 1 end
+      local function continuation(i)
+        local c = byte(line, i)
+        return c ~= nil and c >= 0x80 and c < 0xC0
+      end
+      while cut > 1 and continuation(cut + 1) do cut = cut - 1 end
       out[#out + 1] = sub(line, 1, cut)
       line = sub(line, cut + 1)
     end
@@ -87,7 +91,7 @@ function M.format(code, ...)
   end
   local textarg = enhanced ~= nil and 3 or 2
   local ci = tointeger(code)
-  if type(code) ~= "number" or not ci or ci < 200 or ci > 599 or ci // 10 % 10 > 5 then
+  if type(code) ~= "number" or not ci or ci < 200 or ci > 599 or idiv(ci, 10) % 10 > 5 then
     argerror(1, "format", "reply code 200 to 599 expected, got " .. quote(code))
   end
   code = ci
@@ -112,7 +116,7 @@ function M.format(code, ...)
         or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0")) then
       argerror(2, "format", "malformed enhanced status code " .. quote(enhanced))
     end
-    if tointeger(cls) ~= code // 100 then
+    if tonumber(cls) ~= idiv(code, 100) then
       argerror(2, "format", format("enhanced code %s does not match the class of %d "
         .. "(RFC 3463, RFC 2034)", enhanced, code))
     end

@@ -1,16 +1,17 @@
---- smtpcodes: SMTP reply codes for Lua 5.4.
+--- smtpcodes: SMTP reply codes for Lua 5.1 to 5.4 and LuaJIT.
 --
 -- Knowledge (every standard reply code, enhanced status code and per-command
 -- reply table), a reply parser and streaming reader, decisions, and reply
--- building. `require "smtpcodes"` loads only the C tables; each part of the
+-- building. `require "smtpcodes"` loads only the core (`smtpcodes.backend`
+-- says which: "c" or "lua", the pure-Lua one); each part of the
 -- API is loaded the first time it is used, and `smtpcodes[550]` is
 -- `smtpcodes.lookup(550)`.
 -- @module smtpcodes
-local core = require("smtpcodes.core")
+local loader = require("smtpcodes.loader")
 
 local rawset, require, type = rawset, require, type
 
-local M = { _VERSION = core._VERSION }
+local M = { _VERSION = loader.core._VERSION, backend = loader.backend }
 
 -- Which module provides each function of the API.
 local provider = {

@@ -1,13 +1,14 @@
 --- What the standards say: reply codes, enhanced status codes and the codes
--- each command may get. Objects are built on first use from the tables of
--- `smtpcodes.core`, then cached and read-only.
+-- each command may get. Objects are plain tables, built on first use from
+-- the tables of the core, then cached and shared: callers must not modify
+-- them, and no function of smtpcodes ever does.
 -- @module smtpcodes.knowledge
-local core = require("smtpcodes.core")
+local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
 
-local freeze, quote, checktype, argerror = util.freeze, util.quote, util.checktype, util.argerror
+local quote, checktype, argerror = util.quote, util.checktype, util.argerror
 local ipairs, pairs, setmetatable, tostring, type = ipairs, pairs, setmetatable, tostring, type
-local tointeger, tonumber = math.tointeger, tonumber
+local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local concat, sort = table.concat, table.sort
 local format, lower, upper = string.format, string.lower, string.upper
 
@@ -44,7 +45,8 @@ M.Code = Code
 
 function Code.__tostring(c)
   return format("%d %s(%s; %s)", c.code, c.text and c.text .. " " or "",
-    c.known and CLASS_TITLE[c.code // 100] or "not a standard code; " .. CLASS_TITLE[c.code // 100],
+    c.known and CLASS_TITLE[idiv(c.code, 100)]
+      or "not a standard code; " .. CLASS_TITLE[idiv(c.code, 100)],
     c.category)
 end
 
@@ -66,6 +68,7 @@ end
 -- allowed, as BDAT's 4yz and 5yz), any_references, references. Methods:
 -- allows(code), reference(code).
 local Command = { __name = "smtpcodes.Command" }
+Command.__index = Command
 M.Command = Command
 
 function Command.__tostring(c)
@@ -94,7 +97,7 @@ function Command:allows(code)
   util.checkself(self, Command, "allows")
   local p = private[self]
   local n = codeof(code, "allows")
-  return p.refs[n] ~= nil or p.any[n // 100] == true
+  return p.refs[n] ~= nil or p.any[idiv(n, 100)] == true
 end
 
 --- The references that list this code for the command, as one string, or
@@ -103,7 +106,7 @@ function Command:reference(code)
   util.checkself(self, Command, "reference")
   local p = private[self]
   local n = codeof(code, "reference")
-  return p.refs[n] or (p.any[n // 100] and p.anyrefs) or nil
+  return p.refs[n] or (p.any[idiv(n, 100)] and p.anyrefs) or nil
 end
 
 -- caches -------------------------------------------------------------------
@@ -136,28 +139,28 @@ local function commands_of(code)
   end
   local list = {}
   for _, name in ipairs(by_code[code] or {}) do list[#list + 1] = name end
-  for _, name in ipairs(by_code[code // 100] or {}) do list[#list + 1] = name end
+  for _, name in ipairs(by_code[idiv(code, 100)] or {}) do list[#list + 1] = name end
   sort(list)
   return list
 end
 
 local function make_code(n)
   local text, refs, explanation = core.reply(n)
-  local d1 = n // 100
+  local d1 = idiv(n, 100)
   if not text then
     explanation = format("No standard defines %d. Clients act on its first digit: %s.", n,
       CLASS_ADVICE[d1])
   end
-  local c = freeze({
+  local c = setmetatable({
     code = n,
     text = text or nil,
     class = CLASS[d1],
-    category = CATEGORY[n // 10 % 10],
+    category = CATEGORY[idiv(n, 10) % 10],
     known = text ~= nil,
-    references = freeze(split(refs, "; ")),
-    commands = freeze(commands_of(n)),
+    references = split(refs, "; "),
+    commands = commands_of(n),
     explanation = explanation,
-  }, Code, Code)
+  }, Code)
   cache[n] = c
   cache[format("%d", n)] = c
   return c
@@ -175,7 +178,7 @@ local function make_status(cls, s, d)
   local list = {}
   for _, tok in ipairs(split(basic, ",")) do
     local n = tointeger(tonumber(tok))
-    local digit = n and n // 100 or tointeger(tonumber(tok:sub(1, 1)))
+    local digit = n and idiv(n, 100) or tointeger(tonumber(tok:sub(1, 1)))
     if tok == "any" then
       for _, c in ipairs(cls and { cls } or { 2, 4, 5 }) do list[#list + 1] = c .. "XX" end
     elseif not cls or digit == cls then
@@ -183,7 +186,7 @@ local function make_status(cls, s, d)
     end
   end
   local code = format("%s.%d.%d", cls or "X", s, d)
-  local st = freeze({
+  local st = setmetatable({
     code = code,
     class = cls,
     subject = s,
@@ -192,10 +195,10 @@ local function make_status(cls, s, d)
     description = description,
     subject_title = stitle or nil,
     class_title = ctitle,
-    basic = freeze(list),
-    references = freeze(split(refs, "; ")),
+    basic = list,
+    references = split(refs, "; "),
     known = known,
-  }, Status, Status)
+  }, Status)
   if known then cache[code] = st else weak[code] = st end
   return st
 end
@@ -209,8 +212,8 @@ end
 
 local function basic(key, n)
   if n < 100 or n > 999 then return invalid(key, "a reply code has three digits") end
-  if n // 100 > 5 then return invalid(key, "the first digit must be 1 to 5") end
-  if n // 10 % 10 > 5 then return invalid(key, "the second digit must be 0 to 5") end
+  if idiv(n, 100) > 5 then return invalid(key, "the first digit must be 1 to 5") end
+  if idiv(n, 10) % 10 > 5 then return invalid(key, "the second digit must be 0 to 5") end
   return cache[n] or make_code(n)
 end
 
@@ -244,7 +247,7 @@ local function lookup_slow(key)
     if not n then return invalid(key, "not an integer") end
     return basic(key, n)
   end
-  checktype(key, 1, "lookup", "number", "string")
+  checktype(key, 1, "lookup", "number", "string", 1)
   if key == "" then return invalid(key, "empty") end
   if key:find("^%s") or key:find("%s$") then
     return invalid(key, "leading or trailing white space")
@@ -264,7 +267,9 @@ end
 function M.lookup(key)
   local hit = cache[key]
   if hit then return hit end
-  return lookup_slow(key)
+  -- not a tail call: on Lua 5.1 an error would then name no caller's line
+  local obj, err = lookup_slow(key)
+  return obj, err
 end
 
 -- commands -----------------------------------------------------------------
@@ -298,16 +303,16 @@ local function make_command(profile, name)
   local references = {}
   for r in pairs(all) do references[#references + 1] = r end
   sort(references)
-  local cmd = freeze(setmetatable({
+  local cmd = setmetatable({
     name = name,
     profile = profile,
-    success = freeze(success),
-    intermediate = freeze(intermediate),
-    failure = freeze(failure),
-    any = freeze(anyclasses),
-    any_references = freeze(split(anyrefs, "; ")),
-    references = freeze(references),
-  }, { __index = Command }), Command, Command)
+    success = success,
+    intermediate = intermediate,
+    failure = failure,
+    any = anyclasses,
+    any_references = split(anyrefs, "; "),
+    references = references,
+  }, Command)
   private[cmd] = p
   return cmd
 end

@@ -2,16 +2,15 @@
 -- The scanning itself is done by `smtpcodes.core.parse`; this module holds
 -- the Reply and Reader objects and the EHLO capabilities reader.
 -- @module smtpcodes.reply
-local core = require("smtpcodes.core")
+local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
 
 local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
   util.quote
-local ipairs, rawset, require, setmetatable, type = ipairs, rawset, require, setmetatable,
-  type
-local tointeger, tonumber = math.tointeger, tonumber
+local ipairs, require, setmetatable, type = ipairs, require, setmetatable, type
+local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local concat = table.concat
-local find, format, gmatch, upper = string.find, string.format, string.gmatch, string.upper
+local find, format, upper = string.find, string.format, string.upper
 local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
 
 local M = {}
@@ -22,44 +21,21 @@ local MAX_LINE, MAX_LINES = core.MAX_LINE, core.MAX_LINES
 
 -- Reply --------------------------------------------------------------------
 
---- A parsed reply. Fields: code, enhanced, lines, text, class, category,
--- warnings. Method: status(). The scanner stores code, text, and enhanced
--- and warnings when there are any; lines, class and category are made on
--- first use and then kept.
+--- A parsed reply: a plain table with the fields code, text, lines, class,
+-- category, and enhanced and warnings when there are any. Method: status().
+-- A reply without warnings answers `reply.warnings` with a new empty list,
+-- which is not stored: what `pairs` shows never depends on what was read.
 local Reply = { __name = "smtpcodes.Reply" }
 M.Reply = Reply
 
-local NOWARNINGS = util.freeze({})
-local CLASS, CATEGORY = util.CLASS, util.CATEGORY
-
--- The fields a reply makes when first asked for.
-local LAZY = {
-  lines = function(r)
-    local lines, n = {}, 0
-    for line in gmatch(r.text .. "\n", "(.-)\n") do
-      n = n + 1
-      lines[n] = line
-    end
-    return lines
-  end,
-  class = function(r) return CLASS[r.code // 100] end,
-  category = function(r) return CATEGORY[r.code // 10 % 10] end,
-}
-
-function Reply.__index(r, k)
-  local make = LAZY[k]
-  if make then
-    local v = make(r)
-    rawset(r, k, v)
-    return v
-  end
-  if k == "warnings" then return NOWARNINGS end
+function Reply.__index(_, k)
+  if k == "warnings" then return {} end
   return Reply[k]
 end
 
--- The scanner (smtpcodes.core): parse is smtpcodes.parse itself; scan reads
--- one reply, scan_all every complete reply of a stream.
-local parse, scan, scan_all = core.scanner(Reply)
+-- The scanner of the core: parse is smtpcodes.parse itself; scan reads one
+-- reply, scan_all every complete reply of a stream.
+local parse, scan, scan_all = core.scanner(Reply, util.CLASS, util.CATEGORY)
 
 local knowledge
 
@@ -95,7 +71,7 @@ local function options(opts, n, fname)
   return flags, bound("max_line", MAX_LINE), bound("max_lines", MAX_LINES)
 end
 
-local WHOLE_TEXT = EOF | WHOLE
+local WHOLE_TEXT = EOF + WHOLE -- flags are distinct bits: + is |
 
 --- Parses one complete reply, single- or multi-line.
 -- @function parse
@@ -168,7 +144,7 @@ function Reader:finish()
   local buf = self.buf
   self.buf, self.tail = "", 0
   if buf:find("^[\r\n]*$") then return nil end
-  local r, err = scan(buf, 1, self.flags | WHOLE_TEXT, self.max_line, self.max_lines)
+  local r, err = scan(buf, 1, self.flags + WHOLE_TEXT, self.max_line, self.max_lines)
   if r then return r end
   return fail(self, err)
 end
@@ -240,7 +216,7 @@ function Reader:receive(sock)
     if line:byte(4) ~= 45 and (line ~= "" or lines[1] ~= "") then break end
   end
   self.lines = {}
-  local r, err = scan(concat(lines, "\r\n") .. "\r\n", 1, self.flags | WHOLE_TEXT,
+  local r, err = scan(concat(lines, "\r\n") .. "\r\n", 1, self.flags + WHOLE_TEXT,
     self.max_line, self.max_lines)
   if r then return r end
   return fail(self, err)
@@ -266,7 +242,7 @@ function M.capabilities(reply)
   if tointeger(code) == nil or type(lines) ~= "table" then
     argerror(1, "capabilities", "Reply expected")
   end
-  if code // 100 ~= 2 then
+  if idiv(code, 100) ~= 2 then
     return nil, format("not a successful EHLO reply: code %s", quote(code))
   end
   local first = type(lines[1]) == "string" and lines[1] or ""

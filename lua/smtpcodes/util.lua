@@ -1,16 +1,73 @@
 --- Internal helpers shared by the smtpcodes modules. Not part of the API.
 -- @module smtpcodes.util
-local error, getmetatable, next, rawlen, setmetatable, tostring, type = error, getmetatable,
-  next, rawlen, setmetatable, tostring, type
-local format = string.format
+local error, getmetatable, tostring, type = error, getmetatable, tostring, type
+local floor = math.floor
+-- luacheck: push ignore 143 113
+local mtointeger = math.tointeger -- Lua 5.3 and later
+local unpack = table.unpack or unpack -- 5.1 and LuaJIT: unpack
+-- luacheck: pop
+local byte, find, format = string.byte, string.find, string.format
 
 local M = {}
+
+M.unpack = unpack
 
 --- Names of a reply code's first digit (class) and second digit
 -- (category), RFC 5321 4.2.1.
 M.CLASS = { "preliminary", "completion", "intermediate", "transient", "permanent" }
 M.CATEGORY = { [0] = "syntax", "information", "connections", "unspecified", "unspecified",
   "mail system" }
+
+--- The integer value of a number with no fraction, or nil: an integer on
+-- Lua 5.3 and later (so that 550 never prints as 550.0), the number itself on
+-- 5.1, 5.2 and LuaJIT, where every number is a float. Beyond 2^53 a float no
+-- longer holds every integer, so such numbers are refused on every version.
+function M.tointeger(v)
+  if type(v) ~= "number" then return nil end
+  if mtointeger then
+    local i = mtointeger(v)
+    if i and i >= -0x20000000000000 and i <= 0x20000000000000 then return i end
+    return nil
+  end
+  if v ~= floor(v) or v < -0x20000000000000 or v > 0x20000000000000 then return nil end
+  return v
+end
+
+--- a // b for integers a and b > 0 (an integer on 5.3 and later).
+function M.idiv(a, b)
+  return floor(a / b)
+end
+
+--- True when s is valid UTF-8 (RFC 3629: no overlong form, no surrogate,
+-- nothing above U+10FFFF), as utf8.len checks on Lua 5.4.
+function M.utf8_valid(s)
+  local i, n = 1, #s
+  while true do
+    -- skip ASCII quickly
+    i = find(s, "[\128-\255]", i)
+    if not i then return true end
+    local c = byte(s, i)
+    local need, min
+    if c >= 0xC2 and c <= 0xDF then
+      need, min = 1, 0x80
+    elseif c >= 0xE0 and c <= 0xEF then
+      need, min = 2, 0x800
+    elseif c >= 0xF0 and c <= 0xF4 then
+      need, min = 3, 0x10000
+    else
+      return false
+    end
+    if i + need > n then return false end
+    local cp = c % (2 ^ (6 - need))
+    for k = 1, need do
+      local cc = byte(s, i + k)
+      if cc < 0x80 or cc > 0xBF then return false end
+      cp = cp * 64 + (cc - 0x80)
+    end
+    if cp < min or cp > 0x10FFFF or (cp >= 0xD800 and cp <= 0xDFFF) then return false end
+    i = i + need + 1
+  end
+end
 
 --- Raises "bad argument #n to 'fname' (msg)", blaming the caller of the
 -- API function. `depth` is how many helper calls stand between the API
@@ -60,29 +117,6 @@ function M.checkself(self, class, fname)
     error(format("bad argument #1 to '%s' (%s expected, got %s)", fname, class.__name,
       M.typename(self)), 3)
   end
-end
-
-local function readonly_error(_, k)
-  error(format("attempt to modify a read-only smtpcodes value (field %s)", M.quote(k)), 2)
-end
-
---- A read-only view of the table t. Reads, #, pairs and ipairs see t;
--- writes raise. `mt` gives extra metamethods (__tostring, __name, ...) and
--- `class` what getmetatable returns.
-function M.freeze(t, mt, class)
-  local meta = {
-    __index = t,
-    __newindex = readonly_error,
-    __len = function() return rawlen(t) end,
-    __pairs = function() return next, t, nil end,
-    __metatable = class or false,
-  }
-  if mt then
-    for k, v in next, mt do
-      if meta[k] == nil then meta[k] = v end
-    end
-  end
-  return setmetatable({}, meta)
 end
 
 return M
