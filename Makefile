@@ -172,7 +172,7 @@ sanitize: deps-check all $(POSTFIX) $(SAN_CORE)
 # The whole suite under valgrind memcheck: any error, or any byte definitely
 # lost, fails.
 valgrind: deps-check all $(POSTFIX)
-	@SMTPCODES_BACKEND=c valgrind --error-exitcode=99 --leak-check=full \
+	@SMTPCODES_BACKEND=c SPEC_SCALE=0.1 valgrind --error-exitcode=99 --leak-check=full \
 	  --errors-for-leak-kinds=definite --show-leak-kinds=definite \
 	  --log-file=build/valgrind.log $(BUSTED) --cpath='./$(BUILD)/?.so'; status=$$?; \
 	  grep -E 'ERROR SUMMARY|definitely lost|in use at exit' build/valgrind.log; exit $$status

@@ -9,6 +9,14 @@ M.unpack = table.unpack or unpack
 M.int = require("smtpcodes.util").tointeger
 M.MAXINT = 2 ^ 53 -- the largest integer every version holds exactly
 
+-- How many random cases the property specs try, as a share of their
+-- default: `make valgrind` runs the suite ten times slower, with SPEC_SCALE=0.1.
+M.SCALE = tonumber(os.getenv("SPEC_SCALE") or "") or 1
+
+function M.cases(n)
+  return math.max(1, math.ceil(n * M.SCALE))
+end
+
 -- Number of UTF-8 characters in s.
 function M.ulen(s)
   return #s:gsub("[\128-\191]", "")
@@ -76,6 +84,18 @@ function M.load(src, name, env)
   end
   -- luacheck: pop
   return load(src, name, "t", env)
+end
+
+-- Text made safe to show in a test name or message.
+M.quote = require("smtpcodes.util").quote
+
+-- A short, stable description of an options table.
+function M.quote_opts(o)
+  local keys = {}
+  for k in pairs(o) do keys[#keys + 1] = k end
+  table.sort(keys)
+  for i, k in ipairs(keys) do keys[i] = k .. "=" .. tostring(o[k]) end
+  return "{" .. table.concat(keys, ",") .. "}"
 end
 
 -- A value quoted for the shell.

@@ -1,0 +1,185 @@
+-- The two cores give the same answers: the C module smtpcodes.core and the
+-- pure-Lua smtpcodes.luacore are compared table by table, and their scanners
+-- are fed every fixture and thousands of random inputs, whole and as streams,
+-- in every mode: every field of every reply and every error must agree.
+local support = require("spec.support")
+local util = require("smtpcodes.util")
+local C = require("smtpcodes.core")
+local L = require("smtpcodes.luacore")
+
+local unpack = support.unpack
+
+-- Both results of f(core, ...) as lists, for comparison.
+local function both(f, ...)
+  local c = { n = 0 }
+  local l = { n = 0 }
+  local function pack(t, ...)
+    t.n = select("#", ...)
+    for i = 1, t.n do t[i] = (select(i, ...)) end
+    return t
+  end
+  pack(c, f(C, ...))
+  pack(l, f(L, ...))
+  return c, l
+end
+
+local function agree(what, f, ...)
+  local c, l = both(f, ...)
+  assert.are.same(c, l, what)
+end
+
+describe("the C and the pure-Lua core", function()
+  it("have the same version and constants", function()
+    for _, k in ipairs { "_VERSION", "STRICT", "EOF", "WHOLE", "MAX_LINE", "MAX_LINES" } do
+      assert.are.equal(C[k], L[k], k)
+    end
+  end)
+
+  it("have the same functions", function()
+    local cf, lf = {}, {}
+    for k, v in pairs(C) do if type(v) == "function" then cf[#cf + 1] = k end end
+    for k, v in pairs(L) do if type(v) == "function" then lf[#lf + 1] = k end end
+    table.sort(cf)
+    table.sort(lf)
+    assert.are.same(cf, lf)
+  end)
+
+  it("have the same tables: codes, statuses, classes, subjects, reasons, rules", function()
+    agree("codes", function(core) return core.codes() end)
+    agree("statuses", function(core) return core.statuses() end)
+    agree("profiles", function(core) return core.profiles() end)
+    agree("reasons", function(core) return core.reasons() end)
+    agree("rules", function(core) return core.rules() end)
+    for code = 0, 1000 do agree("reply " .. code, function(core) return core.reply(code) end) end
+    for s = 0, 12 do
+      for d = 0, 40 do agree(s .. "." .. d, function(core) return core.status(s, d) end) end
+    end
+    for digit = -1, 10 do
+      agree("class " .. digit, function(core) return core.class(digit) end)
+      agree("subject " .. digit, function(core) return core.subject(digit) end)
+    end
+  end)
+
+  it("have the same command tables in every profile", function()
+    for _, profile in ipairs(C.profiles()) do
+      agree("commands " .. profile, function(core) return core.commands(profile) end)
+      local names = C.commands(profile)
+      names[#names + 1] = "NOSUCH"
+      names[#names + 1] = "rcpt"
+      for _, name in ipairs(names) do
+        agree(profile .. " " .. name, function(core) return core.command(profile, name) end)
+      end
+    end
+  end)
+end)
+
+-- scanners ------------------------------------------------------------------
+
+-- The same metatable for both, so that replies compare field by field.
+local MT = { __name = "spec.Reply" }
+local cparse, cscan, cscan_all = C.scanner(MT, util.CLASS, util.CATEGORY)
+local lparse, lscan, lscan_all = L.scanner(MT, util.CLASS, util.CATEGORY)
+
+local function same(what, c, l)
+  assert.are.same(c, l, what)
+  for i = 1, math.max(#c, #l) do
+    if type(c[i]) == "table" then
+      assert.are.equal(getmetatable(c[i]), getmetatable(l[i]), what)
+    end
+  end
+end
+
+local OPTS = { {}, { strict = true }, { max_line = 8, max_lines = 2 },
+  { strict = true, max_line = 40, max_lines = 3 }, { max_line = 600, max_lines = 1000 } }
+
+-- Compares parse, scan and scan_all of both cores on the bytes s.
+local function compare(s, label)
+  for _, o in ipairs(OPTS) do
+    local what = ("%s %s"):format(label, support.quote_opts(o))
+    same("parse " .. what, { cparse(s, o) }, { lparse(s, o) })
+    local ml, mn = o.max_line or C.MAX_LINE, o.max_lines or C.MAX_LINES
+    local strict = o.strict and C.STRICT or 0
+    for _, flags in ipairs { 0, C.EOF, C.EOF + C.WHOLE } do
+      for _, init in ipairs { 1, math.min(2, #s + 1), math.floor(#s / 2) + 1, #s + 1 } do
+        same(("scan %d %d %s"):format(flags, init, what),
+          { cscan(s, init, flags + strict, ml, mn) }, { lscan(s, init, flags + strict, ml, mn) })
+      end
+    end
+    same("scan_all " .. what, { cscan_all(s, strict, ml, mn) }, { lscan_all(s, strict, ml, mn) })
+  end
+end
+
+local function files(dir)
+  local list = {}
+  for name in support.run("ls " .. dir):gmatch("[^\n]+") do
+    if name:find("%.txt$") then list[#list + 1] = dir .. name end
+  end
+  return list
+end
+
+-- Pieces that random replies are made of: valid lines, sloppy ones and
+-- hostile bytes.
+local PIECES = {
+  "250", "250 ", "250-", "250-mail.example.com", "250 OK", "550 5.1.1 No such user",
+  "550-5.1.1 first", "550 5.1.1 last", "451 4.7.1 Try again", "354 go ahead", "421",
+  "220 mx ESMTP", "250-SIZE 1000", "250 8BITMIME", "550 4.1.1 class mismatch", "571 odd",
+  "999 bad", "25", "2500 x", "250x", "abc", "", " ", "\t", "5.1.1", "250 2.0.0", "250-2.0.00 z",
+  "550 5.01.1 zero", "550 5.1.1234 long", "250 \0nul", "250 \255\254", "250 trailing   ",
+  "550-5.7.1 a", "550-5.7.2 b", "450-x", "450 y",
+}
+local ENDS = { "\r\n", "\r\n", "\r\n", "\n", "\r", "", "\r\r\n", "\n\n" }
+
+local function random_input()
+  local t = {}
+  for i = 1, math.random(1, 8) do
+    local piece = PIECES[math.random(#PIECES)]
+    if math.random() < 0.1 then piece = piece:rep(math.random(2, 40)) end
+    t[i] = piece .. ENDS[math.random(#ENDS)]
+  end
+  return table.concat(t)
+end
+
+describe("the scanners of both cores", function()
+  local inputs = files("spec/fixtures/replies/")
+  for _, f in ipairs(files("spec/fixtures/fuzz/")) do inputs[#inputs + 1] = f end
+
+  for _, path in ipairs(inputs) do
+    it("agree on " .. path .. ", whole and from every offset", function()
+      local bytes = support.read(path)
+      compare(bytes, path)
+      -- every reply of a pipelined transcript on its own
+      for i = 1, #bytes, 37 do compare(bytes:sub(i), path .. " from " .. i) end
+    end)
+  end
+
+  it("agree on 3000 random inputs, valid, sloppy and hostile", function()
+    math.randomseed(10)
+    for i = 1, support.cases(3000) do
+      local s = random_input()
+      compare(s, "random input " .. i .. " " .. support.quote(s))
+    end
+  end)
+
+  it("agree on 300 random byte strings", function()
+    math.randomseed(11)
+    for i = 1, support.cases(300) do
+      local t = {}
+      for k = 1, math.random(0, 200) do t[k] = string.char(math.random(0, 255)) end
+      local s = table.concat(t)
+      compare(s, "random bytes " .. i)
+      compare("250-" .. s .. "\r\n250 x\r\n", "random text " .. i)
+    end
+  end)
+
+  it("agree on the bounds: long lines and many lines", function()
+    for _, n in ipairs { 509, 510, 511, 4095, 4096, 4097 } do
+      compare("250 " .. ("x"):rep(n - 4) .. "\r\n", "line of " .. n)
+    end
+    for _, n in ipairs { 255, 256, 257 } do
+      compare(("250-x\r\n"):rep(n - 1) .. "250 y\r\n", n .. " lines")
+    end
+    local c, l = { cparse("250 x", { max_line = 1e15 }) }, { lparse("250 x", { max_line = 1e15 }) }
+    same("huge bound", c, l)
+    assert.are.equal(select("#", unpack(c)), 1)
+  end)
+end)
