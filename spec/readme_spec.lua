@@ -102,8 +102,8 @@ describe("README.md", function()
         local got, echoed = {}, support.set(input)
         for _, l in ipairs(lines(out)) do
           l = l:gsub("^[>%s]+", ""):gsub("^=", "")
-          if l ~= "" and not l:find("^Lua 5%.%d") and not l:find("^LuaJIT") and not l:find("^JIT:") and not echoed[l]
-            and not echoed["=" .. l] then
+          local banner = l:find("^Lua 5%.%d") or l:find("^LuaJIT") or l:find("^JIT:")
+          if l ~= "" and not banner and not echoed[l] and not echoed["=" .. l] then
             got[#got + 1] = l
           end
         end
