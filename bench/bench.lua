@@ -1,9 +1,65 @@
 -- bench/bench.lua: smtpcodes measured side by side with plain Lua and with
 -- LuaSocket's socket.tp, in one run. Each figure is the median of ROUNDS
 -- rounds; each ratio compares the two sides of the same round.
--- Run with `make bench` (lua5.4, the checkout's build).
+-- Run with `make bench` (lua5.4, the checkout's build). It measures each
+-- core in a child process of its own (SMTPCODES_BACKEND=c, then lua, with
+-- --rows) and prints the two side by side; the goals are the C core's.
+
+-- the interpreter running this script, for the child processes
+local LUA = arg[-1] or "lua5.4"
+do
+  local i = -1
+  while arg[i - 1] do i = i - 1 end
+  LUA = arg[i]
+end
+
+if arg[1] ~= "--rows" then
+  local results, order = {}, {}
+  for _, backend in ipairs { "c", "lua" } do
+    local p = assert(io.popen(("SMTPCODES_BACKEND=%s %s %s --rows"):format(backend, LUA, arg[0])))
+    for line in p:lines() do
+      local what, value, goal, met, note = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      if what then
+        if not results[what] then
+          results[what] = { goal = goal, met = met, note = note }
+          order[#order + 1] = what
+        end
+        results[what][backend] = value
+        if backend == "c" then results[what].met, results[what].note = met, note end
+      else
+        print(line)
+      end
+    end
+    assert(p:close())
+  end
+  local function ulen(s) return #s:gsub("[\128-\191]", "") end
+  local head = { "measure", "C core", "pure-Lua core", "goal (C core)", "", "note (C core)" }
+  local table_rows = {}
+  for _, what in ipairs(order) do
+    local r = results[what]
+    table_rows[#table_rows + 1] = { what, r.c or "", r.lua or "", r.goal, r.met, r.note }
+  end
+  local w = {}
+  for i = 1, 5 do
+    w[i] = ulen(head[i])
+    for _, r in ipairs(table_rows) do w[i] = math.max(w[i], ulen(r[i])) end
+  end
+  local function line(r)
+    local cells = {}
+    for i = 1, 5 do cells[i] = r[i] .. (" "):rep(w[i] - ulen(r[i])) end
+    print(("| %s | %s |"):format(table.concat(cells, " | "), r[6]))
+  end
+  line(head)
+  local rule = {}
+  for i = 1, 5 do rule[i] = ("-"):rep(w[i] + 2) end
+  print("|" .. table.concat(rule, "|") .. "|---|")
+  for _, r in ipairs(table_rows) do line(r) end
+  print(("\n%s, smtpcodes %s, median of %s rounds"):format(_VERSION,
+    require("smtpcodes")._VERSION, os.getenv("BENCH_ROUNDS") or "7"))
+  os.exit(0)
+end
+
 local sc = require("smtpcodes")
-local core = require("smtpcodes.core")
 local tp = require("socket.tp")
 
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
@@ -188,7 +244,7 @@ end
 
 -- require: heap and time, in a fresh interpreter
 do
-  local cmd = [[lua5.4 -e '
+  local cmd = LUA .. [[ -e '
     collectgarbage("collect"); collectgarbage("stop")
     local m0, t0 = collectgarbage("count"), os.clock()
     require("smtpcodes")
@@ -207,22 +263,6 @@ do
   row('time of require "smtpcodes"', ("%.3f ms"):format(median(ms)), "< 5 ms", median(ms) < 5)
 end
 
--- the table -------------------------------------------------------------------
+-- the rows, for the parent process -------------------------------------------
 
-local function ulen(s) return #s:gsub("[\128-\191]", "") end
-
-local w = { 0, 0, 0, 0 }
-for _, r in ipairs(rows) do
-  for i = 1, 4 do w[i] = math.max(w[i], ulen(r[i])) end
-end
-local function pad(t, i) return t .. (" "):rep(w[i] - ulen(t)) end
-local function line(a, b, c, d, e)
-  print(("| %s | %s | %s | %s | %s |"):format(pad(a, 1), pad(b, 2), pad(c, 3), pad(d, 4), e))
-end
-w[4] = math.max(w[4], 3)
-line("measure", "result", "goal", "", "note")
-print(("|%s|%s|%s|%s|---|"):format(("-"):rep(w[1] + 2), ("-"):rep(w[2] + 2), ("-"):rep(w[3] + 2),
-  ("-"):rep(w[4] + 2)))
-for _, r in ipairs(rows) do line(r[1], r[2], r[3], r[4], r[5]) end
-print(("\n%s, %s, median of %d rounds"):format(_VERSION, core._VERSION and "smtpcodes "
-  .. core._VERSION, ROUNDS))
+for _, r in ipairs(rows) do print(table.concat(r, "\t")) end
