@@ -6,11 +6,11 @@
 -- --rows) and prints the two side by side; the goals are the C core's.
 
 -- the interpreter running this script, for the child processes
-local LUA = arg[-1] or "lua5.4"
+local LUA
 do
   local i = -1
   while arg[i - 1] do i = i - 1 end
-  LUA = arg[i]
+  LUA = arg[i] or "lua5.4"
 end
 
 if arg[1] ~= "--rows" then
@@ -18,7 +18,8 @@ if arg[1] ~= "--rows" then
   for _, backend in ipairs { "c", "lua" } do
     local p = assert(io.popen(("SMTPCODES_BACKEND=%s %s %s --rows"):format(backend, LUA, arg[0])))
     for line in p:lines() do
-      local what, value, goal, met, note = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      local what, value, goal, met, note =
+        line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
       if what then
         if not results[what] then
           results[what] = { goal = goal, met = met, note = note }
