@@ -271,7 +271,8 @@ enum { SC_REPLY, SC_MORE, SC_ERROR };
 
 /* Deviations forgiven in lenient mode, in the order they are reported. */
 enum {
-  W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF, W_COUNT
+  W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF, W_DIGIT,
+  W_AFTER, W_COUNT
 };
 
 static const char *const sc_warnings[W_COUNT] = {
@@ -283,7 +284,9 @@ static const char *const sc_warnings[W_COUNT] = {
   "line %d: reply code differs from line 1 (the final line's code is used)",
   "line %d: enhanced code's class disagrees with the reply code (not taken as enhanced)",
   "line %d: enhanced code missing on this line but present on others",
-  "line %d: enhanced code differs from an earlier line's"
+  "line %d: enhanced code differs from an earlier line's",
+  "line %d: second digit of the reply code is not 0-5 (RFC 5321 4.2)",
+  "line %d: a line after the final line repeats its code (kept in the reply)"
 };
 
 /* Length of an enhanced status code (RFC 3463 2: class "." subject "."
@@ -340,6 +343,18 @@ static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, si
   return SC_ERROR;
 }
 
+/* True when the line at p (of 4 octets or more) starts with a code the
+ * scanner takes: three digits, the first 1 to 5. */
+static int sc_goodcode(const char *p) {
+  return SC_ISDIGIT(p[0]) && SC_ISDIGIT(p[1]) && SC_ISDIGIT(p[2]) && p[0] >= '1' && p[0] <= '5';
+}
+
+/* The length of an unterminated line p[0, n) as the bounds count it: a CR
+ * at its end may be the start of its line end, which never counts. */
+static size_t sc_openlen(const char *p, size_t n) {
+  return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+}
+
 /* The messages of the two bounds, pushed on the stack. */
 static const char *sc_toolong(lua_State *L, lua_Integer max_line) {
   sc_pushint(L, max_line);
@@ -382,23 +397,27 @@ static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "l
 static int sc_complete(const char *s, size_t len, size_t at, lua_Integer max_line,
                        lua_Integer max_lines, size_t *open) {
   lua_Integer n = 0;
+  int text = 0; /* a line with text was seen */
   while (at < len) {
     const char *lp = s + at;
     const char *nl = memchr(lp, '\n', len - at);
     size_t ll;
     if (nl == NULL) {
       *open = len - at;
-      return *open > (size_t)max_line;
+      return sc_openlen(lp, *open) > (size_t)max_line;
     }
     ll = (size_t)(nl - lp);
     at += ll + 1;
     if (ll > 0 && lp[ll - 1] == '\r') ll--;
-    if (ll > (size_t)max_line) return 1;
+    /* empty lines count toward max_lines too: they are held like others */
+    if (ll > (size_t)max_line || ++n > max_lines) return 1;
     if (ll == 0) {
-      if (n > 0) return 1; /* an empty line inside a reply: an error */
-      continue;            /* stray empty lines before it: warnings */
+      if (text) return 1; /* an empty line inside a reply: an error */
+      continue;           /* stray empty lines before it: warnings */
     }
-    if (++n > max_lines || ll < 4 || lp[3] != '-') return 1;
+    text = 1;
+    /* a final line, or one the scan will refuse: the reply is done */
+    if (ll < 4 || lp[3] != '-' || !sc_goodcode(lp)) return 1;
   }
   *open = 0;
   return 0;
@@ -449,7 +468,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     nl = memchr(lp, '\n', rest);
     if (nl == NULL) {
       if (!(flags & SC_EOF)) {
-        if (rest > (size_t)max_line)
+        if (sc_openlen(lp, rest) > (size_t)max_line)
           return sc_fail(L, lineno + 1, sc_toolong(L, max_line), NULL, 0);
         *open = rest;
         return SC_MORE;
@@ -458,7 +477,8 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
         if (nlines == 0) return sc_fail(L, 0, "incomplete reply: no reply line", NULL, 0);
         return sc_fail(L, lineno, "incomplete reply: no final line after this one", NULL, 0);
       }
-      ll = adv = rest;
+      adv = rest;
+      ll = sc_openlen(lp, rest); /* "250 ok\r" has the text of "250 ok\r\n" */
       if (!wline[W_NOEOL]) wline[W_NOEOL] = lineno + 1;
     } else {
       ll = (size_t)(nl - lp);
@@ -471,6 +491,8 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     lineno++;
     if (ll > (size_t)max_line)
       return sc_fail(L, lineno, sc_toolong(L, max_line), NULL, 0);
+    if (lineno > max_lines) /* empty lines count too */
+      return sc_fail(L, lineno, sc_toomany(L, max_lines), NULL, 0);
     if (ll == 0) {
       if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
       if (!wline[W_EMPTY]) wline[W_EMPTY] = lineno;
@@ -483,15 +505,16 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     if (!SC_ISDIGIT(lp[0])) return sc_fail(L, lineno, "no reply code", lp, ll);
     if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
       return sc_fail(L, lineno, "reply code is not three digits", lp, ll);
-    if (lp[0] == '0' || lp[0] > '5' || lp[1] > '5')
-      return sc_fail(L, lineno, "reply code out of range (first digit 1-5, second 0-5)", lp, ll);
+    if (lp[0] == '0' || lp[0] > '5')
+      return sc_fail(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
+    /* some sites answer 571: taken by its first digit, with a warning */
+    if (lp[1] > '5' && !wline[W_DIGIT]) wline[W_DIGIT] = lineno;
     c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
     bare = ll == 3;
     if (!bare && lp[3] != ' ' && lp[3] != '-')
       return sc_fail(L, lineno, "bad separator after the reply code", lp, ll);
     final = bare || lp[3] == ' ';
-    if (++nlines > max_lines)
-      return sc_fail(L, lineno, sc_toomany(L, max_lines), NULL, 0);
+    nlines++;
     if (first_code < 0)
       first_code = c;
     else if (c != first_code && !wline[W_CODES])
@@ -532,13 +555,18 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     luaL_addlstring(&b, text, tn);
     at += adv;
 
-    /* A bare code ends the reply; in a whole text, lines of the same code
-     * after it show that it was meant as an inner line. */
-    if (bare && (flags & SC_WHOLE) && !sc_only_line_ends(s, at, len)) {
+    /* In a whole text, lines of the same code after the final line are
+     * kept: after a bare code they show that it was meant as an inner line;
+     * after "xyz text", they are the separate final lines that some servers
+     * (old Exchange in its EHLO reply) send for one reply. */
+    if (final && (flags & SC_WHOLE) && !sc_only_line_ends(s, at, len)) {
       const char *nx = s + at;
-      while (*nx == '\r' || *nx == '\n') nx++;
-      if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0) {
-        if (!wline[W_BARE]) wline[W_BARE] = lineno;
+      if (bare)
+        while (*nx == '\r' || *nx == '\n') nx++;
+      if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0 &&
+          ((size_t)(nx - s) + 3 == len || !SC_ISDIGIT(nx[3]))) {
+        int w = bare ? W_BARE : W_AFTER;
+        if (!wline[w]) wline[w] = lineno + (bare ? 0 : 1);
         final = 0;
       }
     }
@@ -606,9 +634,11 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     sc_pushkey(L, U_CLASS);
     sc_pushkey(L, U_CLASSES + code / 100 - 1);
     lua_rawset(L, -3);
-    sc_pushkey(L, U_CATEGORY);
-    sc_pushkey(L, U_CATEGORIES + code / 10 % 10);
-    lua_rawset(L, -3);
+    if (code / 10 % 10 <= 5) { /* none for 571 */
+      sc_pushkey(L, U_CATEGORY);
+      sc_pushkey(L, U_CATEGORIES + code / 10 % 10);
+      lua_rawset(L, -3);
+    }
     if (enh != NULL) {
       sc_pushkey(L, U_ENHANCED);
       lua_pushlstring(L, enh, enhn);

@@ -144,7 +144,7 @@ describe("smtpcodes.reader", function()
       end
       local out, err = reader:feed(("x"):rep(1000))
       assert.is_nil(out)
-      assert.are.equal("line longer than 4096 octets (max_line)", err)
+      assert.are.equal("line 1: line longer than 4096 octets (max_line)", err)
       assert.are.equal(0, reader:buffered())
     end)
 

@@ -165,9 +165,9 @@ end
 -- the reply scanner --------------------------------------------------------
 
 -- Deviations forgiven in lenient mode, in the order they are reported.
-local W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF =
-  1, 2, 3, 4, 5, 6, 7, 8, 9
-local W_COUNT = 9
+local W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF, W_DIGIT,
+  W_AFTER = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
+local W_COUNT = 11
 local WARNINGS = {
   "line %d: empty line outside a reply",
   "line %d: line ends in LF without CR",
@@ -178,6 +178,8 @@ local WARNINGS = {
   "line %d: enhanced code's class disagrees with the reply code (not taken as enhanced)",
   "line %d: enhanced code missing on this line but present on others",
   "line %d: enhanced code differs from an earlier line's",
+  "line %d: second digit of the reply code is not 0-5 (RFC 5321 4.2)",
+  "line %d: a line after the final line repeats its code (kept in the reply)",
 }
 
 local CR, LF, SP, HT, DASH, ZERO, NINE = 13, 10, 32, 9, 45, 48, 57
@@ -224,6 +226,20 @@ local function enhanced_len(s, ti, te)
   return e - ti + 1
 end
 
+-- True when the line at s[p] (of 4 octets or more) starts with a code the
+-- scanner takes: three digits, the first 1 to 5.
+local function goodcode(s, p)
+  local c0, c1, c2 = byte(s, p, p + 2)
+  return c0 >= ZERO + 1 and c0 <= ZERO + 5 and isdigit(c1) and isdigit(c2)
+end
+
+-- The length of the unterminated line of n bytes at s[p] as the bounds count
+-- it: a CR at its end may be the start of its line end, which never counts.
+local function openlen(s, p, n)
+  if n > 0 and byte(s, p + n - 1) == CR then return n - 1 end
+  return n
+end
+
 -- True when only line ends (CR and LF bytes) are left from s[p] on.
 local function only_line_ends(s, p)
   return not find(s, "[^\r\n]", p)
@@ -233,22 +249,25 @@ end
 -- true when the reply crosses a bound or goes wrong, so that the full scan
 -- reports it. The second result is the length of the unterminated line.
 local function complete(s, len, p, max_line, max_lines)
-  local n = 0
+  local n, text = 0, false
   while p <= len do
     local nl = find(s, "\n", p, true)
     if not nl then
       local open = len - p + 1
-      return open > max_line, open
+      return openlen(s, p, open) > max_line, open
     end
     local lp, ll = p, nl - p
     p = nl + 1
     if ll > 0 and byte(s, lp + ll - 1) == CR then ll = ll - 1 end
-    if ll > max_line then return true, 0 end
+    -- empty lines count toward max_lines too: they are held like others
+    n = n + 1
+    if ll > max_line or n > max_lines then return true, 0 end
     if ll == 0 then
-      if n > 0 then return true, 0 end -- an empty line inside a reply
+      if text then return true, 0 end -- an empty line inside a reply
     else
-      n = n + 1
-      if n > max_lines or ll < 4 or byte(s, lp + 3) ~= DASH then return true, 0 end
+      text = true
+      -- a final line, or one the scan will refuse: the reply is done
+      if ll < 4 or byte(s, lp + 3) ~= DASH or not goodcode(s, lp) then return true, 0 end
     end
   end
   return false, 0
@@ -287,14 +306,17 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
     local ll, adv
     if not nl then
       if not eof then
-        if rest > max_line then return "error", fail(lineno + 1, toolong(max_line)) end
+        if openlen(s, lp, rest) > max_line then
+          return "error", fail(lineno + 1, toolong(max_line))
+        end
         return "more", rest
       end
       if rest == 0 then
         if nlines == 0 then return "error", fail(0, "incomplete reply: no reply line") end
         return "error", fail(lineno, "incomplete reply: no final line after this one")
       end
-      ll, adv = rest, rest
+      -- "250 ok\r" has the text of "250 ok\r\n"
+      ll, adv = openlen(s, lp, rest), rest
       if wline[W_NOEOL] == 0 then wline[W_NOEOL] = lineno + 1 end
     else
       ll = nl - lp
@@ -307,6 +329,8 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
     end
     lineno = lineno + 1
     if ll > max_line then return "error", fail(lineno, toolong(max_line)) end
+    -- empty lines count too
+    if lineno > max_lines then return "error", fail(lineno, toomany(max_lines)) end
     if ll == 0 then
       if nlines > 0 then
         return "error", fail(lineno, "empty line inside a multi-line reply")
@@ -323,10 +347,11 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
       then
         return "error", fail(lineno, "reply code is not three digits", s, lp, ll)
       end
-      if c0 == ZERO or c0 > ZERO + 5 or c1 > ZERO + 5 then
-        return "error", fail(lineno, "reply code out of range (first digit 1-5, second 0-5)", s,
-          lp, ll)
+      if c0 == ZERO or c0 > ZERO + 5 then
+        return "error", fail(lineno, "reply code out of range (first digit 1-5)", s, lp, ll)
       end
+      -- some sites answer 571: taken by its first digit, with a warning
+      if c1 > ZERO + 5 and wline[W_DIGIT] == 0 then wline[W_DIGIT] = lineno end
       local c = (c0 - ZERO) * 100 + (c1 - ZERO) * 10 + (c2 - ZERO)
       local bare = ll == 3
       local sep = byte(s, lp + 3)
@@ -335,7 +360,6 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
       end
       final = bare or sep == SP
       nlines = nlines + 1
-      if nlines > max_lines then return "error", fail(lineno, toomany(max_lines)) end
       if first_code < 0 then
         first_code = c
       elseif c ~= first_code and wline[W_CODES] == 0 then
@@ -373,12 +397,16 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
       lines[nlines] = sub(s, ti, ti + tn - 1)
       p = p + adv
 
-      -- A bare code ends the reply; in a whole text, lines of the same code
-      -- after it show that it was meant as an inner line.
-      if bare and whole and not only_line_ends(s, p) then
-        local nx = find(s, "[^\r\n]", p)
-        if nx + 2 <= len and sub(s, nx, nx + 2) == sub(s, lp, lp + 2) then
-          if wline[W_BARE] == 0 then wline[W_BARE] = lineno end
+      -- In a whole text, lines of the same code after the final line are
+      -- kept: after a bare code they show that it was meant as an inner
+      -- line; after "xyz text", they are the separate final lines that some
+      -- servers (old Exchange in its EHLO reply) send for one reply.
+      if final and whole and not only_line_ends(s, p) then
+        local nx = bare and find(s, "[^\r\n]", p) or p
+        if nx + 2 <= len and sub(s, nx, nx + 2) == sub(s, lp, lp + 2)
+            and not isdigit(byte(s, nx + 3)) then
+          local w = bare and W_BARE or W_AFTER
+          if wline[w] == 0 then wline[w] = lineno + (bare and 0 or 1) end
           final = false
         end
       end
@@ -419,7 +447,7 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
     text = text,
     lines = lines,
     class = names.classes[floor(code / 100)],
-    category = names.categories[floor(code / 10) % 10],
+    category = names.categories[floor(code / 10) % 10], -- none for 571
   }, mt)
   if enh then reply.enhanced = sub(s, enh, enh + enhn - 1) end
   if warnings then reply.warnings = warnings end

@@ -7,10 +7,12 @@ local util = require("smtpcodes.util")
 
 local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
   util.quote
-local ipairs, require, setmetatable, type = ipairs, require, setmetatable, type
+local getmetatable, ipairs, pcall, require, setmetatable, type = getmetatable, ipairs, pcall,
+  require, setmetatable, type
 local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local concat = table.concat
-local find, format, upper = string.find, string.format, string.upper
+local byte, find, format, sub, upper = string.byte, string.find, string.format, string.sub,
+  string.upper
 local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
 
 local M = {}
@@ -85,24 +87,160 @@ M.parse = parse
 --- A streaming reader: feed it bytes as they arrive, or let it read a
 -- socket. Methods: feed(chunk), receive(sock), finish(), reset(),
 -- buffered().
+--
+-- One incremental state machine serves feed and receive. Replies that a
+-- chunk holds whole are scanned by the core in one call; the reply still
+-- open at the end of a chunk is held as its pieces, with what the scan has
+-- learnt of it (its lines so far, the length and first bytes of its open
+-- line), so that the next chunk is scanned from where the last one stopped
+-- and every byte is looked at a bounded number of times whatever the
+-- chunking. The held bytes are joined and scanned once, when the reply is
+-- complete. Every line held counts toward the bounds, empty lines included,
+-- so a reader holds at most about max_line * max_lines bytes.
 local Reader = { __name = "smtpcodes.Reader" }
 Reader.__index = Reader
 M.Reader = Reader
+
+-- The state of a reader with nothing held.
+local function clear(self)
+  self.pieces, self.npieces, self.held = {}, 0, 0
+  self.nlines = 0        -- complete lines held
+  self.text = false      -- a held line has text (an empty line then ends the reply)
+  self.linelen = 0       -- bytes of the open line held
+  self.head = ""         -- the open line's first 4 bytes (fewer while it is shorter)
+  self.lastcr = false    -- the open line's last byte is CR
+end
 
 --- A new Reader.
 -- @tparam[opt] table opts strict, max_line, max_lines as for parse
 function M.reader(opts)
   local flags, max_line, max_lines = options(opts, 1, "reader")
-  return setmetatable({
-    flags = flags, max_line = max_line, max_lines = max_lines,
-    buf = "", tail = 0, lines = {}, partial = nil, err = nil,
-  }, Reader)
+  local self = setmetatable({ flags = flags, max_line = max_line, max_lines = max_lines },
+    Reader)
+  clear(self)
+  return self
 end
 
 local function fail(self, err)
   self.err = err
-  self.buf, self.tail, self.lines, self.partial = "", 0, {}, nil
+  clear(self)
   return nil, err
+end
+
+local function hold(self, piece)
+  local n = self.npieces + 1
+  self.npieces = n
+  self.pieces[n] = piece
+  self.held = self.held + #piece
+end
+
+local function toolong(self)
+  return fail(self, format("line %d: line longer than %d octets (max_line)", self.nlines + 1,
+    self.max_line))
+end
+
+-- Takes in s[i..j], the start or more of the open line (no LF in it).
+local function open_more(self, s, i, j)
+  local len = self.linelen
+  if len < 4 then self.head = self.head .. sub(s, i, i + 3 - len) end
+  len = len + (j - i + 1)
+  self.linelen = len
+  self.lastcr = byte(s, j) == 13
+  -- a CR at the end may start the line end, which never counts
+  if len - (self.lastcr and 1 or 0) > self.max_line then return toolong(self) end
+  return true
+end
+
+-- The open reply goes on in chunk from byte pos: the lines it completes are
+-- counted and bounded, until the reply's final line. Returns the reply (or
+-- false when the chunk ends first) and the position after it; or nil, err.
+local function resume(self, chunk, pos)
+  local n, start = #chunk, pos -- chunk[start..] is not held yet
+  while true do
+    local nl = find(chunk, "\n", pos, true)
+    if not nl then
+      if pos <= n then
+        local ok, err = open_more(self, chunk, pos, n)
+        if not ok then return nil, err end
+      end
+      if start <= n then hold(self, start == 1 and chunk or sub(chunk, start)) end
+      return false, n + 1
+    end
+    -- the open line ends at nl: its length without the line end, and its
+    -- first 4 bytes
+    local len = self.linelen + (nl - pos)
+    local cr
+    if nl > pos then cr = byte(chunk, nl - 1) == 13 else cr = self.lastcr end
+    local ll = cr and len - 1 or len
+    local head = self.head
+    if self.linelen < 4 then head = head .. sub(chunk, pos, pos + 3 - self.linelen) end
+    if ll > self.max_line then return toolong(self) end
+    local nlines = self.nlines + 1
+    if nlines > self.max_lines then
+      return fail(self, format("line %d: more than %d lines in one reply (max_lines)", nlines,
+        self.max_lines))
+    end
+    self.nlines, self.linelen, self.head, self.lastcr = nlines, 0, "", false
+    -- the reply ends with a line that is not "xyz-...", and the scan is due
+    -- at a line it will refuse: an empty line after text, a bad code
+    if (ll == 0 and self.text) or (ll > 0 and (ll < 4 or not find(head, "^[1-5]%d%d%-"))) then
+      hold(self, sub(chunk, start, nl))
+      local whole = concat(self.pieces, "", 1, self.npieces)
+      clear(self)
+      local r, err = scan(whole, 1, self.flags, self.max_line, self.max_lines)
+      if not r then return fail(self, err) end
+      return r, nl + 1
+    end
+    if ll > 0 then self.text = true end
+    pos = nl + 1
+  end
+end
+
+-- Starts holding the unfinished reply s[pos..]: what the scan learns of it.
+local function hold_tail(self, s, pos)
+  local n = #s
+  local start = pos
+  while true do
+    local nl = find(s, "\n", pos, true)
+    if not nl then break end
+    local ll = nl - pos
+    if ll > 0 and byte(s, nl - 1) == 13 then ll = ll - 1 end
+    self.nlines = self.nlines + 1
+    if ll > 0 then self.text = true end
+    pos = nl + 1
+  end
+  if pos <= n then open_more(self, s, pos, n) end -- within bounds: the core has checked
+  hold(self, start == 1 and s or sub(s, start))
+end
+
+-- feed without the argument checks; out receives the replies.
+local function feed(self, chunk, out)
+  local pos, nout = 1, #out
+  if self.held > 0 then
+    local r, at = resume(self, chunk, 1)
+    if r == nil then return nil, at end
+    if not r then return out end
+    nout = nout + 1
+    out[nout] = r
+    pos = at
+  end
+  if pos > #chunk then return out end
+  local rest = pos == 1 and chunk or sub(chunk, pos)
+  if not find(rest, "\n", 1, true) then
+    -- only the start of a line: just its bound to check
+    local ok, err = open_more(self, rest, 1, #rest)
+    if not ok then return nil, err end
+    hold(self, rest)
+    return out
+  end
+  local list, at, err = scan_all(rest, self.flags, self.max_line, self.max_lines)
+  if not list then
+    for i = 1, #err do out[nout + i] = err[i] end
+    return fail(self, at)
+  end
+  for i = 1, #list do out[nout + i] = list[i] end
+  if at <= #rest then hold_tail(self, rest, at) end
+  return out
 end
 
 --- Feeds the next bytes of the stream.
@@ -111,40 +249,25 @@ end
 --   or nil, the error, and the list of replies completed before it. After an
 --   error the reader keeps returning it until reset().
 function Reader:feed(chunk)
-  checkself(self, Reader, "feed")
-  checktype(chunk, 1, "feed", "string")
+  if getmetatable(self) ~= Reader then checkself(self, Reader, "feed") end
+  if type(chunk) ~= "string" then checktype(chunk, 1, "feed", "string") end
   if self.err then return nil, self.err, {} end
-  if not find(chunk, "\n", 1, true) then
-    -- no line ends here: the only question is the bound on the open line
-    self.tail = self.tail + #chunk
-    if self.tail > self.max_line then
-      local _, err = fail(self, format("line longer than %d octets (max_line)", self.max_line))
-      return nil, err, {}
-    end
-    self.buf = self.buf .. chunk
-    return {}
-  end
-  local buf = self.buf == "" and chunk or self.buf .. chunk
-  local out, pos, open = scan_all(buf, self.flags, self.max_line, self.max_lines)
-  if not out then
-    local _, err = fail(self, pos)
-    return nil, err, open
-  end
-  self.buf = pos > #buf and "" or pos == 1 and buf or buf:sub(pos)
-  self.tail = open
+  local out = {}
+  local ok, err = feed(self, chunk, out)
+  if not ok then return nil, err, out end
   return out
 end
 
---- Ends the stream: returns the reply left in the buffer when the peer
--- closed after a final line without line end, nil when nothing is left, or
--- nil and an error for an unfinished reply.
+--- Ends the stream: returns the reply whose last line came without a line
+-- end before the peer closed; nil when nothing but line ends is left; nil
+-- and an error for an unfinished reply.
 function Reader:finish()
   checkself(self, Reader, "finish")
   if self.err then return nil, self.err end
-  local buf = self.buf
-  self.buf, self.tail = "", 0
-  if buf:find("^[\r\n]*$") then return nil end
-  local r, err = scan(buf, 1, self.flags + WHOLE_TEXT, self.max_line, self.max_lines)
+  local left = concat(self.pieces, "", 1, self.npieces)
+  clear(self)
+  if not find(left, "[^\r\n]") then return nil end
+  local r, err = scan(left, 1, self.flags + WHOLE_TEXT, self.max_line, self.max_lines)
   if r then return r end
   return fail(self, err)
 end
@@ -152,16 +275,15 @@ end
 --- Forgets any buffered bytes and any error.
 function Reader:reset()
   checkself(self, Reader, "reset")
-  self.buf, self.tail, self.lines, self.partial, self.err = "", 0, {}, nil, nil
+  clear(self)
+  self.err = nil
   return self
 end
 
---- Number of bytes buffered: the start of a reply not yet complete.
+--- Number of bytes held: the start of a reply not yet complete.
 function Reader:buffered()
   checkself(self, Reader, "buffered")
-  local n = #self.buf + #(self.partial or "")
-  for _, line in ipairs(self.lines) do n = n + #line + 2 end
-  return n
+  return self.held
 end
 
 -- One line from the socket; a socket that raises is reported, not passed on.
@@ -172,8 +294,9 @@ end
 --- Reads one reply from a LuaSocket-like object: sock:receive() returns
 -- one line without its line end, or nil, err[, partial].
 -- @return a Reply; or nil and the socket's error ("timeout", "closed") or
---   a parse error. After a timeout the lines read so far are kept, and the
---   next call goes on where this one stopped.
+--   a parse error. Whatever was read is held by the reader: after a timeout
+--   the next call goes on where this one stopped, and after "closed",
+--   finish() returns a final reply that came without its line end.
 function Reader:receive(sock)
   checkself(self, Reader, "receive")
   local t = type(sock)
@@ -181,7 +304,6 @@ function Reader:receive(sock)
     argerror(1, "receive", "socket expected, got " .. util.typename(sock))
   end
   if self.err then return nil, self.err end
-  local lines = self.lines
   while true do
     local ok, line, err, partial = pcall(receive_line, sock)
     if not ok then
@@ -190,36 +312,16 @@ function Reader:receive(sock)
     if type(line) ~= "string" then
       if line ~= nil then return fail(self, "receive returned a " .. type(line)) end
       if type(partial) == "string" and partial ~= "" then
-        self.partial = (self.partial or "") .. partial
-        if #self.partial > self.max_line then
-          return fail(self, format("line %d: line longer than %d octets (max_line)", #lines + 1,
-            self.max_line))
-        end
+        local fed, ferr = feed(self, partial, {})
+        if not fed then return nil, ferr end
       end
       return nil, type(err) == "string" and err or "receive failed"
     end
-    if self.partial then
-      line = self.partial .. line
-      self.partial = nil
-    end
-    local n = #lines + 1
-    if #line > self.max_line then
-      return fail(self, format("line %d: line longer than %d octets (max_line)", n, self.max_line))
-    end
-    if n > self.max_lines then
-      return fail(self, format("line %d: more than %d lines in one reply (max_lines)", n,
-        self.max_lines))
-    end
-    lines[n] = line
-    -- the reply ends with a line whose fourth byte is not '-' (leading
-    -- empty lines are kept for the parser to report)
-    if line:byte(4) ~= 45 and (line ~= "" or lines[1] ~= "") then break end
+    -- LuaSocket hands the line without its line end
+    local out, ferr = feed(self, line .. "\r\n", {})
+    if not out then return nil, ferr end
+    if out[1] then return out[1] end
   end
-  self.lines = {}
-  local r, err = scan(concat(lines, "\r\n") .. "\r\n", 1, self.flags + WHOLE_TEXT,
-    self.max_line, self.max_lines)
-  if r then return r end
-  return fail(self, err)
 end
 
 -- capabilities -------------------------------------------------------------
