@@ -24,13 +24,16 @@ static lua_State *state(void) {
     L = luaL_newstate();
     luaL_openlibs(L);
     luaL_requiref(L, "smtpcodes.core", luaopen_smtpcodes_core, 0);
-    lua_getfield(L, -1, "scanner");
-    lua_newtable(L); /* the reply metatable */
+    /* the reply metatable, the class names and the category names */
+    if (luaL_loadstring(L, "local core = ... return core.scanner({}, "
+                           "{'p', 'c', 'i', 't', 'f'}, {[0] = 's', 'i', 'c', 'u', 'u', 'm'})") !=
+        LUA_OK)
+      abort();
+    lua_insert(L, -2);
     lua_call(L, 1, 3);
     lua_setglobal(L, "scan_all");
     lua_setglobal(L, "scan");
     lua_setglobal(L, "parse");
-    lua_pop(L, 1);
     lua_newtable(L);
     lua_pushboolean(L, 1);
     lua_setfield(L, -2, "strict");
@@ -54,7 +57,10 @@ static void check_reply(lua_State *L, int idx) {
   if (!lua_istable(L, idx)) abort();
   lua_getfield(L, idx, "code");
   code = lua_tointeger(L, -1);
-  if (code < 100 || code > 559) abort();
+  if (code < 100 || code > 599) abort();
+  lua_getfield(L, idx, "lines");
+  if (!lua_istable(L, -1)) abort();
+  lua_pop(L, 1);
   lua_getfield(L, idx, "text");
   if (!lua_isstring(L, -1)) abort();
   lua_pop(L, 2);

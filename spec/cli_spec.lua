@@ -35,13 +35,20 @@ describe("bin/smtpcodes", function()
   it("says what to do about a reply line, or a code with --command", function()
     local out = cli("'451 4.7.1 Greylisted, try later'")
     assert.matches("\nWhat to do: retry later; bounce reason greylisted %(soft%)\n$", out)
-    out = cli("--command rcpt 552")
+    out = cli("--command rcpt '552 5.5.3 Too many recipients'")
     assert.matches("\nWhat to do: retry later; bounce reason too_many_recipients %(soft%)\n$", out)
     out = cli("--command=quit '354 go ahead'")
     assert.matches("not a reply QUIT may get\n$", out)
-    local _, err, status = cli("--command frob 550")
+    local err, status
+    out, err, status = cli("--command xclient 550")
+    assert.are.equal(0, status, err)
+    assert.matches("no table of profile rfc5321 lists XCLIENT: decided by the first digit", out, 1,
+      true)
+    out, err, status = cli("--command '<frob>' 550")
     assert.are.equal(1, status)
-    assert.are.equal("smtpcodes: unknown command 'frob' in profile rfc5321\n", err)
+    assert.are.equal("smtpcodes: '<frob>' is no command name\n", err)
+    out = cli("-p rfc2033 --command data_end '452 4.2.2 Mailbox full'")
+    assert.matches("What to do: retry later", out, 1, true)
   end)
 
   it("shows a command's reply table, in either profile", function()
@@ -87,7 +94,12 @@ describe("bin/smtpcodes", function()
   it("fails with one clear line for malformed or unknown input", function()
     local cases = {
       { "5.1", "smtpcodes: invalid code '5.1': an enhanced code has three parts" },
-      { "abc", "smtpcodes: unknown command 'abc' in profile rfc5321" },
+      { "abc", "smtpcodes: unknown command 'ABC' in profile rfc5321" },
+      { "turn", "smtpcodes: unknown command 'TURN' in profile rfc5321 (profile rfc821 has it: "
+        .. "try -p rfc821)" },
+      { "lhlo", "smtpcodes: unknown command 'LHLO' in profile rfc5321 (profile rfc2033 has it: "
+        .. "try -p rfc2033)" },
+      { "'<a>'", "smtpcodes: '<a>' is no code, reply or command name" },
       { "99", "smtpcodes: invalid code '99': a reply code has three digits" },
       { "--profile rfc2821 rcpt", "smtpcodes: unknown profile 'rfc2821'" },
       { "'550-oops'", "smtpcodes: line 1: incomplete reply" },
@@ -127,6 +139,49 @@ describe("bin/smtpcodes", function()
       for line in out:gmatch("[^\n]+") do
         assert.is_true(support.ulen(line) <= 80, args .. ": " .. line)
       end
+    end
+  end)
+end)
+
+describe("bin/smtpcodes with several things to explain", function()
+  it("goes on past a malformed one, reports each error, and exits 1 at the end", function()
+    local out, err, status = cli("550 5.1 turn 4.7.1 '550-x' 221")
+    assert.are.equal(1, status)
+    assert.matches("^550  Requested action not taken", out)
+    assert.matches("\n\n4%.7%.1  Delivery not authorized", out)
+    assert.matches("\n\n221  <domain> Service closing", out)
+    assert.is_nil(out:find("\n\n\n", 1, true))
+    local lines = {}
+    for l in err:gmatch("[^\n]+") do lines[#lines + 1] = l end
+    assert.are.same({
+      "smtpcodes: invalid code '5.1': an enhanced code has three parts (class.subject.detail, "
+        .. "as in 5.1.1)",
+      "smtpcodes: unknown command 'TURN' in profile rfc5321 (profile rfc821 has it: try -p "
+        .. "rfc821)",
+      "smtpcodes: line 1: incomplete reply: no final line after this one",
+    }, lines)
+    out, err, status = cli("550 221")
+    assert.are.equal(0, status, err .. out)
+  end)
+
+  it("reads them from standard input with -", function()
+    local f = os.tmpname()
+    local h = assert(io.open(f, "wb"))
+    h:write("550\r\n\n451 4.7.1 Greylisted, try later\nnonsense<\n")
+    h:close()
+    local out, err, status = cli("- < " .. f)
+    os.remove(f)
+    assert.are.equal(1, status)
+    assert.matches("^550  Requested action not taken", out)
+    assert.matches("What to do: retry later; bounce reason greylisted", out, 1, true)
+    assert.are.equal("smtpcodes: 'nonsense<' is no code, reply or command name\n", err)
+  end)
+
+  it("finds the relay-denied codes with --search relay", function()
+    local out, _, status = cli("--search relay")
+    assert.are.equal(0, status)
+    for _, code in ipairs { "550", "551", "554", "454" } do
+      assert.matches("\n" .. code .. " ", "\n" .. out)
     end
   end)
 end)

@@ -84,8 +84,11 @@ describe("smtpcodes.command", function()
     local cmd, err = sc.command("FROB")
     assert.is_nil(cmd)
     assert.are.equal("unknown command 'FROB' in profile rfc5321", err)
-    assert.is_nil((sc.command("")))
-    assert.is_nil((sc.command("\0\1")))
+    assert.are.same({ nil, "unknown command 'XCLIENT' in profile rfc5321" },
+      { sc.command("xclient ADDR=192.0.2.1") })
+    assert.has_error(function() sc.command("") end,
+      "bad argument #1 to 'command' (command name expected, got '')")
+    assert.has_error(function() sc.command("\0\1") end)
   end)
 
   it("raises for a wrong type or an unknown profile", function()
@@ -95,7 +98,7 @@ describe("smtpcodes.command", function()
       "bad argument #2 to 'command' (string expected, got number)")
     assert.has_error(function() sc.command("RCPT", "rfc2821") end,
       "bad argument #2 to 'command' " ..
-      "(unknown profile 'rfc2821'; the profiles are rfc5321, rfc821)")
+      "(unknown profile 'rfc2821'; the profiles are rfc5321, rfc2033, rfc821)")
     assert.has_error(function() sc.command("RCPT"):allows("x") end)
   end)
 
@@ -120,7 +123,7 @@ end)
 
 describe("smtpcodes.commands and smtpcodes.profiles", function()
   it("list the commands of a profile and the profiles", function()
-    assert.are.same({ "rfc5321", "rfc821" }, sc.profiles())
+    assert.are.same({ "rfc5321", "rfc2033", "rfc821" }, sc.profiles())
     local names = sc.commands()
     assert.are.same(names, sc.commands("rfc5321"))
     local have = {}

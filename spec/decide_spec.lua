@@ -49,14 +49,27 @@ describe("smtpcodes.decide", function()
     end
   end)
 
-  it("552 to RCPT is retried like 452 (RFC 5321 §4.5.3.1.10)", function()
-    local action, info = decide("RCPT", 552)
-    assert.are.equal("retry", action)
+  it("552 to RCPT for too many recipients is retried like 452 (RFC 5321 §4.5.3.1.10)", function()
+    for _, text in ipairs { "552 5.5.3 Too many recipients\r\n", "552 Too many recipients\r\n",
+      "552 recipient limit reached\r\n" } do
+      local action, info = decide("RCPT", sc.parse(text))
+      assert.are.equal("retry", action, text)
+      assert.matches("RFC 5321 §4.5.3.1.10", info.rule, 1, true)
+    end
+    local _, info = decide("RCPT", sc.parse("552 5.5.3 Too many recipients\r\n"))
     assert.are.equal("too_many_recipients", info.reason)
-    assert.matches("RFC 5321 §4.5.3.1.10", info.rule, 1, true)
     assert.are.equal("fail", (decide("DATA_END", 552)))
     assert.are.equal("fail", (decide("MAIL", 552)))
   end)
+
+  it("552 5.2.2 to RCPT is a full mailbox, and fails (only X.5.3 or recipient text is 452)",
+    function()
+      local action, info = decide("RCPT", sc.parse("552 5.2.2 Mailbox full\r\n"))
+      assert.are.equal("fail", action)
+      assert.are.equal("mailbox_full", info.reason)
+      assert.are.equal("fail", (decide("RCPT", 552)))
+      assert.are.equal("fail", (decide("RCPT", sc.parse("552 Message size exceeds limit\r\n"))))
+    end)
 
   it("EHLO refused with 500 or 502 falls back to HELO (RFC 5321 §4.3.2, §3.2)", function()
     for _, code in ipairs { 500, 502 } do
@@ -147,13 +160,15 @@ describe("smtpcodes.decide", function()
     assert.are.equal("soft", info.kind)
   end)
 
-  it("raises for an unknown command or a bad argument", function()
-    assert.has_error(function() sc.decide("FROB", 250) end,
-      "bad argument #1 to 'decide' (unknown command 'FROB' in profile rfc5321)")
+  it("raises for what is not a command name, or a bad argument", function()
+    assert.has_error(function() sc.decide("<a@b>", 250) end,
+      "bad argument #1 to 'decide' (command name expected, got '<a@b>')")
+    assert.has_error(function() sc.decide("", 250) end,
+      "bad argument #1 to 'decide' (command name expected, got '')")
     assert.has_error(function() sc.decide(nil, 250) end,
       "bad argument #1 to 'decide' (string expected, got nil)")
     assert.has_error(function() sc.decide("RCPT", "abc") end, "bad argument #2 to 'decide' "
-      .. "(reply code expected (three digits, first 1-5, second 0-5), got 'abc')")
+      .. "(invalid code 'abc': expected a reply code (550) or an enhanced code (5.1.1 or X.1.1))")
     assert.has_error(function() sc.decide("RCPT", 599) end)
     assert.has_error(function() sc.decide("RCPT", 1000) end)
     assert.has_error(function() sc.decide("RCPT", true) end,
@@ -225,13 +240,16 @@ describe("smtpcodes.policy", function()
   it("falls back to the built-in rules for what it does not name", function()
     local p = sc.policy { RCPT = { [550] = "retry" } }
     assert.are.equal("close", (p:decide("RCPT", 421)))
-    assert.are.equal("retry", (p:decide("RCPT", 552)))
+    assert.are.equal("retry", (p:decide("RCPT", sc.parse("552 5.5.3 Too many recipients"))))
     assert.are.equal("ok", (sc.decide("RCPT", 250, p)))
   end)
 
   it("refuses a malformed override table, naming the bad key", function()
     local cases = {
-      { { FROB = {} }, "unknown command 'FROB'" },
+      { { ["<a@b>"] = {} }, "key '<a@b>' is not a command name" },
+      { { rcpt = {}, RCPT = {} }, "overrides['RCPT'] and overrides['rcpt'] both name RCPT" },
+      { { ["rcpt to"] = {}, Rcpt = {} },
+        "overrides['Rcpt'] and overrides['rcpt to'] both name RCPT" },
       { { RCPT = 5 }, "overrides['RCPT'] must be a table" },
       { { RCPT = { [999] = "fail" } }, "overrides['RCPT'][999]: not a reply code" },
       { { RCPT = { ["5.1"] = "fail" } }, "overrides['RCPT']['5.1']: not an enhanced status code" },

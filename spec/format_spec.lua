@@ -92,7 +92,7 @@ describe("smtpcodes.format", function()
   end)
 
   it("raises for a code outside 200 to 599", function()
-    for _, bad in ipairs { 199, 600, 1000, -1, 250.5, 260, "250", true } do
+    for _, bad in ipairs { 199, 600, 1000, -1, 250.5, 260, "0x226", " 5.5e2 ", "5.1.1", true } do
       assert.has_error(function() sc.format(bad, "x") end)
     end
     assert.has_error(function() sc.format(100) end,
@@ -124,5 +124,52 @@ describe("smtpcodes.format", function()
       assert.are.same(lines, r.lines)
       assert.are.equal(table.concat(lines, "\n"), r.text)
     end
+  end)
+end)
+
+describe("smtpcodes.format and enhanced codes in the text", function()
+  it("refuses a text that begins with an enhanced code beside a given one, naming the text",
+    function()
+      assert.has_error(function() sc.format(554, "5.7.1", "5.3.1 Go away") end,
+        "bad argument #3 to 'format' (the text begins with an enhanced code (5.3.1) and the "
+        .. "reply has one (5.7.1): give it once)")
+      assert.has_error(function() sc.format(554, "5.7.1", { "first", "5.7.1 again" }) end)
+      assert.are.equal("554 5.3.1 x\r\n", sc.format(554, nil, "5.3.1 x", {}))
+    end)
+
+  it("takes the enhanced code a text begins with when none is given, checked against the code",
+    function()
+      assert.are.equal("554 5.3.1 Go away\r\n", sc.format(554, "5.3.1 Go away"))
+      assert.are.equal("550-5.1.1 No such user\r\n550 5.1.1 here\r\n",
+        sc.format(550, "5.1.1 No such user\n5.1.1 here"))
+      assert.are.equal("550-5.1.1 a\r\n550 5.1.1 b\r\n", sc.format(550, { "5.1.1 a", "b" }))
+      assert.has_error(function() sc.format(250, "5.3.1 x") end,
+        "bad argument #2 to 'format' (enhanced code 5.3.1 does not match the class of 250 "
+        .. "(RFC 3463, RFC 2034))")
+      assert.has_error(function() sc.format(550, { "5.1.1 a", "5.7.1 b" }) end)
+      -- not an enhanced code: text
+      assert.are.equal("250 5.01.1 x\r\n", sc.format(250, "5.01.1 x"))
+      assert.are.equal("250 2.0.0x\r\n", sc.format(250, "2.0.0x"))
+    end)
+
+  it("names the argument of each error, with and without the enhanced slot", function()
+    assert.has_error(function() sc.format(550, nil, 5) end,
+      "bad argument #3 to 'format' (string or list of lines expected, got number)")
+    assert.has_error(function() sc.format(550, "5.1.1", 5) end,
+      "bad argument #3 to 'format' (string or list of lines expected, got number)")
+    assert.has_error(function() sc.format(550, 5) end,
+      "bad argument #2 to 'format' (string or list of lines expected, got number)")
+    assert.has_error(function() sc.format(550, "x", "y") end,
+      "bad argument #3 to 'format' (table expected, got string)")
+    assert.has_error(function() sc.format(550, nil, "x", "y") end,
+      "bad argument #4 to 'format' (table expected, got string)")
+    assert.has_error(function() sc.format(550, "4.1.1", "x") end,
+      "bad argument #2 to 'format' (enhanced code 4.1.1 does not match the class of 550 "
+      .. "(RFC 3463, RFC 2034))")
+  end)
+
+  it("takes the code in the spellings lookup takes", function()
+    assert.are.equal(sc.format(550, "x"), sc.format("550", "x"))
+    assert.are.equal(sc.format(550, "x"), sc.format(550.0, "x"))
   end)
 end)

@@ -82,8 +82,10 @@ describe("README.md", function()
       end
       local out
       if cmd:find("^smtpcodes") then
-        out = support.run(support.ENV .. support.LUA .. " bin/" .. cmd)
-        assert.are.same(expected, lines((out:gsub("\n$", ""))))
+        -- what the command writes: standard error's lines, then standard output's
+        local err
+        out, err = support.run(support.ENV .. support.LUA .. " bin/" .. cmd)
+        assert.are.same(expected, lines(((err .. out):gsub("\n$", ""))))
       elseif cmd == "lua5.4 -l smtpcodes" then
         -- run with the interpreter of this run: Lua 5.1 and LuaJIT's -l does
         -- not name the module, and before 5.3 the REPL prints an expression

@@ -112,7 +112,8 @@ describe("smtpcodes.reason", function()
   it("raises for bad arguments", function()
     assert.has_error(function() sc.reason(nil) end,
       "bad argument #1 to 'reason' (Reply, Code or reply code expected, got nil)")
-    assert.has_error(function() sc.reason(550, "FROB") end,
-      "bad argument #2 to 'reason' (unknown command 'FROB' in profile rfc5321)")
+    assert.has_error(function() sc.reason(550, "<FROB>") end,
+      "bad argument #2 to 'reason' (command name expected, got '<FROB>')")
+    assert.are.equal((sc.reason(550)), (sc.reason(550, "XFROB")))
   end)
 end)

@@ -12,7 +12,8 @@ describe("reply-codes.tsv", function()
     it(("defines %d with its text, class and category"):format(code), function()
       local c = sc.lookup(code)
       assert.is_true(c.known)
-      assert.are.equal(text, c.text)
+      -- "(no text defined)": the standard gives none, and Code.text is nil
+      assert.are.equal(not text:find("^%(") and text or nil, c.text)
       local class, category = meaning:match("^[%a]+%-([%a]+)/([%a-]+)$")
       local CLASS = { completion = "completion", intermediate = "intermediate",
         negative = nil }

@@ -4,6 +4,7 @@
 local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
 local knowledge = require("smtpcodes.knowledge")
+local Reply = require("smtpcodes.reply").Reply
 
 local argerror, checktype, quote = util.argerror, util.checktype, util.quote
 local getmetatable, ipairs, pairs, setmetatable, type = getmetatable, ipairs, pairs,
@@ -24,37 +25,61 @@ local ACTIONS = { ok = true, continue = true, retry = true, fail = true, close =
 
 -- arguments ----------------------------------------------------------------
 
--- The Command a `command` argument names (a name or a Command); raises for
--- an unknown one.
+-- The command a `command` argument names: its verb and its Command, or
+-- the verb alone for one that no table lists (XCLIENT, a site's own).
+-- Raises for what is not a command name at all.
 local function command_of(command, n, fname)
-  if getmetatable(command) == knowledge.Command then return command end
+  if getmetatable(command) == knowledge.Command then return command.name, command end
   checktype(command, n, fname, "string", nil, 1)
-  local cmd, err = knowledge.command(command)
-  if not cmd then argerror(n, fname, err, 1) end
-  return cmd
+  local verb = knowledge.verb(command)
+  if not verb then
+    argerror(n, fname, "command name expected, got " .. quote(command), 1)
+  end
+  return verb, (knowledge.command(verb))
 end
 
--- code, enhanced code (or nil), and the object given (or nil) of a reply
--- argument: a Reply, a Code, or a reply code.
+-- A reply code given as a number or a string, read as lookup reads it; raises
+-- with lookup's reason otherwise.
+local function code_of(v, n, fname, what)
+  local obj, err = knowledge.lookup(v)
+  if not obj or obj.subject then
+    argerror(n, fname, (what and what .. ": " or "") .. (err or ("reply code expected, got "
+      .. quote(v))), 2)
+  end
+  return obj.code
+end
+
+-- code, enhanced code (or nil), text (or nil) of a reply argument: a Reply,
+-- a Code, a table with the fields of a reply, or a reply code. A Reply from
+-- parse or a reader is taken as it is, even with a code outside RFC 5321's
+-- grammar (571); anything else must be well-formed.
 local function reply_of(v, n, fname)
-  local code, enhanced, obj
-  if type(v) == "table" then
-    code, obj = v.code, v
-    if getmetatable(v) ~= knowledge.Code and type(v.enhanced) == "string" then
-      enhanced = v.enhanced
+  local mt = getmetatable(v)
+  if mt == Reply then
+    local code = v.code
+    local text = v.text
+    return code, v.enhanced, type(text) == "string" and text or nil
+  elseif mt == knowledge.Code then
+    return v.code
+  elseif type(v) == "table" then
+    local code = code_of(v.code, n, fname, "reply.code")
+    local enhanced, text = v.enhanced, v.text
+    if enhanced ~= nil then
+      local st = type(enhanced) == "string" and knowledge.lookup(enhanced)
+      if not st or not st.subject or not st.class then
+        argerror(n, fname, "reply.enhanced: enhanced status code (as 5.1.1) expected, got "
+          .. (type(enhanced) == "string" and quote(enhanced) or util.typename(enhanced)), 1)
+      end
     end
+    if text ~= nil and type(text) ~= "string" then
+      argerror(n, fname, "reply.text: string expected, got " .. util.typename(text), 1)
+    end
+    return code, enhanced, text
   elseif type(v) == "number" or type(v) == "string" then
-    code = tonumber(v)
-  else
-    argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1)
+    local code = code_of(v, n, fname) -- not a tail call: the error names the caller
+    return code
   end
-  code = tointeger(code)
-  -- well-formed as lookup has it: three digits, first 1-5, second 0-5
-  if not code or not knowledge.lookup(code) then
-    argerror(n, fname, "reply code expected (three digits, first 1-5, second 0-5), got "
-      .. quote(type(v) == "table" and v.code or v), 1)
-  end
-  return code, enhanced, obj
+  argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1)
 end
 
 -- reasons ------------------------------------------------------------------
@@ -145,12 +170,10 @@ end
 -- @treturn string "hard" or "soft"
 -- @treturn string the rule that decided
 function M.reason(reply, command)
-  local code, enhanced, obj = reply_of(reply, 1, "reason")
+  local code, enhanced, text = reply_of(reply, 1, "reason")
   local name
-  if command ~= nil then name = command_of(command, 2, "reason").name end
+  if command ~= nil then name = command_of(command, 2, "reason") end
   if code < 400 then return nil end
-  local text = obj and type(obj.text) == "string" and getmetatable(obj) ~= knowledge.Code and
-    obj.text or nil
   local rule = find_reason(code, enhanced, text, name)
   return rule.reason, kind_of(rule.reason, code), rule.ref
 end
@@ -232,6 +255,7 @@ end
 function M.policy(overrides)
   checktype(overrides, 1, "policy", "table")
   local p = { commands = {}, require_tls = false }
+  local spelled = {} -- command --> the key that named it
   for name, t in pairs(overrides) do
     if name == "require_tls" then
       if type(t) ~= "boolean" then argerror(1, "policy", "require_tls must be a boolean") end
@@ -242,10 +266,18 @@ function M.policy(overrides)
       end
       local cname = name
       if name ~= "*" then
-        local cmd = knowledge.command(name)
-        if not cmd then argerror(1, "policy", format("unknown command %s", quote(name))) end
-        cname = cmd.name
+        cname = knowledge.verb(name)
+        if not cname then
+          argerror(1, "policy", format("key %s is not a command name", quote(name)))
+        end
       end
+      if spelled[cname] then
+        local a, b = spelled[cname], name
+        if b < a then a, b = b, a end
+        argerror(1, "policy", format("overrides[%s] and overrides[%s] both name %s", quote(a),
+          quote(b), cname))
+      end
+      spelled[cname] = name
       if type(t) ~= "table" then
         argerror(1, "policy", format("overrides[%s] must be a table", quote(name)))
       end
@@ -298,15 +330,24 @@ local CLASS_RULE = {
   [5] = { "fail", "RFC 5321 §4.2.1: 5yz, permanent negative: do not repeat it unchanged" },
 }
 
+-- A 552 to RCPT is RFC 5321's "too many recipients" (§4.5.3.1.10) when
+-- its enhanced code says so (X.5.3), or when it has none and its text speaks
+-- of recipients; 552 5.2.2 is a full mailbox, and fails.
+local function too_many_recipients(enhanced, text)
+  if enhanced then return enhanced:sub(2) == ".5.3" end
+  return text ~= nil and find(lower(text), "recipient", 1, true) ~= nil
+end
+
 -- The built-in rules: action and rule, and extra info fields.
-local function builtin(cmd, code, policy)
-  local name, digit = cmd.name, idiv(code, 100)
+local function builtin(name, code, enhanced, text, policy)
+  local digit = idiv(code, 100)
   if code == 421 then
     return "close", "RFC 5321 §3.8: 421, the server is closing the transmission channel"
   elseif digit == 1 then
     return "close", "RFC 5321 §4.2: a first digit other than 2 to 5 is fatal"
-  elseif name == "RCPT" and code == 552 then
-    return "retry", "RFC 5321 §4.5.3.1.10: 552 to RCPT is treated as 452 (too many recipients)"
+  elseif name == "RCPT" and code == 552 and too_many_recipients(enhanced, text) then
+    return "retry", "RFC 5321 §4.5.3.1.10: 552 to RCPT for too many recipients is treated as "
+      .. "452: send the rest in another transaction"
   elseif name == "EHLO" and (code == 500 or code == 502) then
     if policy and policy.require_tls then
       return "fail", "RFC 5321 §4.3.2: the server does not support EHLO, and TLS is required "
@@ -337,17 +378,18 @@ end
 --   HELO), policy (true when an override decided).
 -- Raises for an unknown command or a bad argument.
 function M.decide(command, reply, policy)
-  local cmd = command_of(command, 1, "decide")
-  local code, enhanced, obj = reply_of(reply, 2, "decide")
+  local name, cmd = command_of(command, 1, "decide")
+  local code, enhanced, text = reply_of(reply, 2, "decide")
+  local obj = type(reply) == "table" and reply or nil
   if policy ~= nil and getmetatable(policy) ~= Policy then
     argerror(3, "decide", "Policy expected, got " .. util.typename(policy))
   end
-  local name = cmd.name
-  local text = obj and getmetatable(obj) ~= knowledge.Code and type(obj.text) == "string" and
-    obj.text or nil
+  local scope = SCOPE[name] or "session"
+  -- LMTP answers the final dot once per accepted recipient (RFC 2033 §4.2)
+  if name == "DATA_END" and cmd and cmd.profile == "rfc2033" then scope = "recipient" end
   local info = {
     command = name, code = code, enhanced = enhanced,
-    scope = SCOPE[name] or "session", unexpected = not cmd:allows(code),
+    scope = scope, unexpected = not (cmd and cmd:allows(code)),
   }
   local action, reason, rule
   if policy then
@@ -361,8 +403,11 @@ function M.decide(command, reply, policy)
     info.policy = action ~= nil or nil
   end
   if not action then
-    action, rule, info.fallback = builtin(cmd, code, policy)
-    if info.unexpected then
+    action, rule, info.fallback = builtin(name, code, enhanced, text, policy)
+    if not cmd then
+      rule = format("%s (no table lists %s: decided by the first digit, RFC 5321 §4.2)", rule,
+        name)
+    elseif info.unexpected then
       rule = format("%s (%d is not a reply %s may get: decided by its first digit, RFC 5321 §4.2)",
         rule, code, name)
     end

@@ -4,6 +4,7 @@
 -- @module smtpcodes.format
 local core = require("smtpcodes.loader").core
 local util = require("smtpcodes.util")
+local knowledge = require("smtpcodes.knowledge")
 
 local argerror, quote = util.argerror, util.quote
 local ipairs, select, tonumber, type = ipairs, select, tonumber, type
@@ -68,8 +69,10 @@ local function wrap(line, room, out)
 end
 
 --- The wire form of a reply.
--- @tparam integer code 200 to 599
--- @tparam[opt] string enhanced "5.1.1"; its class must match the code's
+-- @param code 200 to 599, as a number or a string (the spellings lookup takes)
+-- @tparam[opt] string enhanced "5.1.1"; its class must match the code's. A
+--   text that begins with an enhanced code gives it when this is absent, and
+--   is refused beside it
 -- @param[opt] text a string (lines separated by "\n") or a list of lines;
 --   the code's standard text when nil or empty
 -- @tparam[opt] table opts max_line (octets without CRLF, default 510),
@@ -77,24 +80,35 @@ end
 -- @treturn string the reply, every line ending in CRLF
 -- Raises for a code outside 200-599, a malformed enhanced code or one of
 -- another class, a control character (CR, NUL, ...) in the text.
+-- The enhanced status code (RFC 3463 §2) a line of text begins with, and the
+-- rest of the line; nil when it begins with none.
+local function leading_enhanced(line)
+  local e, s, d, rest = line:match("^([245]%.(%d+)%.(%d+))(.*)$")
+  if not e or #s > 3 or #d > 3 or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0"))
+      or not (rest == "" or find(rest, "^[ \t]")) then
+    return nil
+  end
+  return e, rest
+end
+
 function M.format(code, ...)
   local n = select("#", ...)
   local a, b, c = ...
-  local enhanced, text, opts
+  local enhanced, text, opts, textarg
   -- (code, enhanced, text, opts) or (code, text, opts)
-  if a == nil and n >= 2 then
-    enhanced, text, opts = nil, b, c
-  elseif type(a) == "string" and find(a, "^%d%.%d+%.%d+$") then
-    enhanced, text, opts = a, b, c
+  if (a == nil and n >= 2) or (type(a) == "string" and find(a, "^%d+%.%d+%.%d+$")) then
+    enhanced, text, opts, textarg = a, b, c, 3
   else
-    text, opts = a, b
+    text, opts, textarg = a, b, 2
   end
-  local textarg = enhanced ~= nil and 3 or 2
-  local ci = tointeger(code)
-  if type(code) ~= "number" or not ci or ci < 200 or ci > 599 or idiv(ci, 10) % 10 > 5 then
-    argerror(1, "format", "reply code 200 to 599 expected, got " .. quote(code))
+  -- the code: spelled as lookup reads it, 200 to 599
+  local obj = (type(code) == "number" or type(code) == "string") and knowledge.lookup(code)
+  if not obj or not obj.code or type(obj.code) ~= "number" or obj.code < 200 then
+    local t = type(code)
+    argerror(1, "format", "reply code 200 to 599 expected, got " .. ((t == "string" or
+      t == "number") and quote(code) or util.typename(code)))
   end
-  code = ci
+  code = obj.code
   if opts ~= nil and type(opts) ~= "table" then
     argerror(textarg + 1, "format", "table expected, got " .. util.typename(opts))
   end
@@ -110,16 +124,8 @@ function M.format(code, ...)
     local why = bad_text(opts.domain, "opts.domain")
     if why then argerror(textarg + 1, "format", why) end
   end
-  if enhanced then
-    local cls, s, d = enhanced:match("^(%d)%.(%d+)%.(%d+)$")
-    if not (cls == "2" or cls == "4" or cls == "5") or #s > 3 or #d > 3
-        or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0")) then
-      argerror(2, "format", "malformed enhanced status code " .. quote(enhanced))
-    end
-    if tonumber(cls) ~= idiv(code, 100) then
-      argerror(2, "format", format("enhanced code %s does not match the class of %d "
-        .. "(RFC 3463, RFC 2034)", enhanced, code))
-    end
+  if enhanced and not leading_enhanced(enhanced) or enhanced and enhanced:find(" ") then
+    argerror(2, "format", "malformed enhanced status code " .. quote(enhanced))
   end
 
   -- the logical lines
@@ -135,6 +141,28 @@ function M.format(code, ...)
     for part in (text .. "\n"):gmatch("(.-)\n") do lines[#lines + 1] = part end
   elseif text ~= nil then
     argerror(textarg, "format", "string or list of lines expected, got " .. util.typename(text))
+  end
+
+  -- An enhanced code at the start of the text: taken as the reply's when none
+  -- is given (and then allowed again at the start of later lines); refused
+  -- beside a given one, which would send "554 5.7.1 5.3.1 Go away".
+  local from_text = false
+  for i, line in ipairs(lines) do
+    local e, rest = leading_enhanced(line)
+    if e then
+      if enhanced and (not from_text or e ~= enhanced) then
+        argerror(textarg, "format", format("the text begins with an enhanced code (%s) and "
+          .. "the reply has one (%s): give it once", e, enhanced))
+      end
+      if i == 1 then
+        enhanced, from_text = e, true
+      end
+      lines[i] = rest
+    end
+  end
+  if enhanced and tonumber(enhanced:sub(1, 1)) ~= idiv(code, 100) then
+    argerror(from_text and textarg or 2, "format", format("enhanced code %s does not match the "
+      .. "class of %d (RFC 3463, RFC 2034)", enhanced, code))
   end
   if #lines == 0 or (#lines == 1 and lines[1] == "") then
     lines = {}

@@ -137,9 +137,16 @@ local function commands_of(code)
       end
     end
   end
-  local list = {}
-  for _, name in ipairs(by_code[code] or {}) do list[#list + 1] = name end
-  for _, name in ipairs(by_code[idiv(code, 100)] or {}) do list[#list + 1] = name end
+  -- a command that lists the code and allows its whole class is named once
+  local list, seen = {}, {}
+  for _, names in ipairs { by_code[code] or {}, by_code[idiv(code, 100)] or {} } do
+    for _, name in ipairs(names) do
+      if not seen[name] then
+        seen[name] = true
+        list[#list + 1] = name
+      end
+    end
+  end
   sort(list)
   return list
 end
@@ -147,16 +154,19 @@ end
 local function make_code(n)
   local text, refs, explanation = core.reply(n)
   local d1 = idiv(n, 100)
-  if not text then
+  local known = text ~= nil
+  if not known then
     explanation = format("No standard defines %d. Clients act on its first digit: %s.", n,
       CLASS_ADVICE[d1])
+  elseif text:find("^%(") then
+    text = nil -- the tables' note "(no text defined)": the standard gives no text
   end
   local c = setmetatable({
     code = n,
     text = text or nil,
     class = CLASS[d1],
     category = CATEGORY[idiv(n, 10) % 10],
-    known = text ~= nil,
+    known = known,
     references = split(refs, "; "),
     commands = commands_of(n),
     explanation = explanation,
@@ -317,12 +327,23 @@ local function make_command(profile, name)
   return cmd
 end
 
+--- The verb of a command name or command line, in upper case: its first
+-- word ("rcpt to:<a@example.org>" is RCPT), letters first, then letters,
+-- digits, "-" or "_" (XCLIENT, X-FOO, DATA_END). nil when name does not start
+-- with one.
+function M.verb(name)
+  local verb, rest = name:match("^%s*(%a[%w_%-]*)(.*)$")
+  if not verb or not (rest == "" or rest:find("^[%s:]")) then return nil end
+  return upper(verb)
+end
+
 --- The reply table of one command.
 -- @tparam string name command name, any case ("rcpt", "RCPT TO:<a@b>"
 --   is read as RCPT); "CONNECT" is the greeting, "DATA_END" the reply
 --   after the final dot.
--- @tparam[opt] string profile "rfc5321" (default) or "rfc821"
--- @return a Command; nil and a message for an unknown command.
+-- @tparam[opt] string profile "rfc5321" (default), "rfc821" or "rfc2033"
+-- @return a Command; nil and a message for a verb that no table of the
+--   profile lists. Raises when name is not a command name at all.
 function M.command(name, profile)
   checktype(name, 1, "command", "string")
   profile = checkprofile(profile, 2, "command")
@@ -331,15 +352,19 @@ function M.command(name, profile)
     byname = {}
     commands_cache[profile] = byname
   end
+  -- only verbs are cached: command lines and other spellings are read to
+  -- their verb each time, so that no caller can make the cache grow
   local hit = byname[name]
   if hit then return hit end
-  local verb = upper(name:match("^%s*([%a_]+)") or "")
+  local verb = M.verb(name)
+  if not verb then
+    argerror(1, "command", "command name expected, got " .. quote(name))
+  end
   local cmd = byname[verb] or make_command(profile, verb)
   if not cmd then
-    return nil, format("unknown command %s in profile %s", quote(name), profile)
+    return nil, format("unknown command %s in profile %s", quote(verb), profile)
   end
   byname[verb] = cmd
-  byname[name] = cmd
   return cmd
 end
 
@@ -392,7 +417,8 @@ function M.search(words)
   if not haystacks then
     haystacks = {}
     for _, c in ipairs(M.codes()) do
-      haystacks[#haystacks + 1] = { c, lower(concat({ c.code, c.text, c.explanation }, " ")) }
+      haystacks[#haystacks + 1] = { c, lower(concat({ c.code, c.text or "", c.explanation },
+        " ")) }
     end
     for _, s in ipairs(M.statuses()) do
       haystacks[#haystacks + 1] = { s, lower(concat({ s.code, s.title or "", s.description,
