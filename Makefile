@@ -39,6 +39,7 @@ DEPS_LUA   := lua5.1 liblua5.1-0-dev lua5.2 liblua5.2-dev lua5.3 liblua5.3-dev \
               lua5.4 liblua5.4-dev luajit libluajit-5.1-dev
 DEPS_BUILD := $(DEPS_LUA) pkg-config gcc make
 DEPS_TEST  := $(DEPS_BUILD) lua-busted lua-check luarocks lua-socket lua-cjson opensmtpd swaks \
+              dovecot-lmtpd \
               libdb5.3 libicu72 libnsl2 libsasl2-2 libssl3 netbase zip unzip
 
 # Quality gates (make check): their tools.

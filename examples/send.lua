@@ -1,11 +1,13 @@
--- examples/send.lua HOST PORT FROM TO [TO ...] < message
+-- examples/send.lua [--lmtp] HOST PORT FROM TO [TO ...] < message
 --
--- A small SMTP client on LuaSocket that delivers the message on standard
--- input. Every reply is read with reader:receive and decided with
+-- A small SMTP (or, with --lmtp, LMTP: RFC 2033) client on LuaSocket that
+-- delivers the message on standard input. Every reply is read with reader:receive and decided with
 -- smtpcodes.decide. It uses the EHLO capabilities (checks SIZE before
 -- sending, pipelines MAIL, RCPT and DATA when PIPELINING is offered), falls
 -- back to HELO when EHLO is refused, dot-stuffs the body, and prints one line
--- per recipient:
+-- per recipient. Over LMTP it greets with LHLO and reads, after the final
+-- dot, one reply per accepted recipient, in order, each decided under the
+-- rfc2033 profile:
 --
 --   RECIPIENT ACTION CODE ENHANCED REASON      ("-" where there is none)
 --
@@ -15,12 +17,21 @@
 local socket = require("socket")
 local smtpcodes = require("smtpcodes")
 
-local host, port, from = arg[1], tonumber(arg[2]), arg[3]
+local args = {}
+local lmtp = false
+for i = 1, #arg do
+  if arg[i] == "--lmtp" then lmtp = true else args[#args + 1] = arg[i] end
+end
+local host, port, from = args[1], tonumber(args[2]), args[3]
 local recipients = {}
-for i = 4, #arg do recipients[#recipients + 1] = arg[i] end
+for i = 4, #args do recipients[#recipients + 1] = args[i] end
 if not (host and port and from and #recipients > 0) then
-  io.stderr:write("usage: lua5.4 examples/send.lua HOST PORT FROM TO [TO ...] < message\n")
+  io.stderr:write("usage: lua examples/send.lua [--lmtp] HOST PORT FROM TO [TO ...] < message\n")
   os.exit(64)
+end
+-- what each reply answers: a command of the LMTP profile, or a name (SMTP)
+local function command(name)
+  return lmtp and smtpcodes.command(name, "rfc2033") or name
 end
 
 local EX_OK, EX_FAIL, EX_NOUSER, EX_TEMPFAIL = 0, 1, 67, 75
@@ -90,7 +101,7 @@ local function answer(name)
     -- RFC 5321 3.8: a connection lost mid-transaction counts as 451
     return "close", { code = "-", reason = "network", rule = rerr }
   end
-  local action, info = smtpcodes.decide(name, reply)
+  local action, info = smtpcodes.decide(command(name), reply)
   return action, info, reply
 end
 
@@ -115,9 +126,10 @@ if action ~= "ok" then
   settle_all(action, info)
   finish(action ~= "close")
 end
-send("EHLO client.example\r\n")
+local greeting = lmtp and "LHLO" or "EHLO"
+send(greeting .. " client.example\r\n")
 local reply
-action, info, reply = answer("EHLO")
+action, info, reply = answer(greeting)
 local caps = {}
 if action == "fail" and info.fallback then
   send("HELO client.example\r\n")
@@ -140,14 +152,17 @@ local mail = ("MAIL FROM:<%s>%s\r\n"):format(from, caps.SIZE and " SIZE=" .. #da
 local rcpts = {}
 for i, to in ipairs(recipients) do rcpts[i] = ("RCPT TO:<%s>\r\n"):format(to) end
 
-local accepted = 0
+local accepted, accepted_list = 0, {}
 local function on_mail(a, i)
   if a ~= "ok" then settle_all(a, i) end
   return a == "ok"
 end
 local function on_rcpt(to, a, i)
   settle(to, a, i)
-  if a == "ok" then accepted = accepted + 1 end
+  if a == "ok" then
+    accepted = accepted + 1
+    accepted_list[accepted] = to
+  end
   return a ~= "close"
 end
 
@@ -183,6 +198,16 @@ if data_action == "continue" then
     finish(true)
   end
   send(data)
+  if lmtp then
+    -- RFC 2033 4.2: one reply per accepted recipient, in RCPT order
+    local open = true
+    for _, to in ipairs(accepted_list) do
+      local a, i = answer("DATA_END")
+      settle(to, a, i)
+      open = open and a ~= "close"
+    end
+    finish(open)
+  end
   local a, i = answer("DATA_END")
   settle_all(a, i, true)
   finish(a ~= "close")

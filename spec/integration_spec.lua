@@ -48,13 +48,13 @@ local function tmpdir()
   return dir
 end
 
-local function send_lua(port, from, to, message)
+local function send_lua(port, from, to, message, options)
   local f = os.tmpname()
   local h = assert(io.open(f, "wb"))
   h:write(message)
   h:close()
-  local out, err, status = support.run(("%s %s examples/send.lua 127.0.0.1 %d %s %s < %s")
-    :format(ENV, support.LUA, port, from, table.concat(to, " "), f))
+  local out, err, status = support.run(("%s %s examples/send.lua %s127.0.0.1 %d %s %s < %s")
+    :format(ENV, support.LUA, options or "", port, from, table.concat(to, " "), f))
   os.remove(f)
   return out, err, status
 end
@@ -124,6 +124,62 @@ describe("examples/send.lua against OpenSMTPD", function()
 
   it("refuses a message over the advertised SIZE before sending it, and exits 1", function()
     refuses_over_size(port, "nobody@localhost")
+  end)
+end)
+
+describe("examples/send.lua --lmtp against Dovecot's LMTP server", function()
+  local port, pid, dir, log
+
+  lazy_setup(function()
+    port, dir = free_port(), tmpdir()
+    log = dir .. "/dovecot.log"
+    assert(support.execute(("mkdir -p %s/run %s/state %s/mail && chmod 755 %s && chmod 777 "
+      .. "%s/mail"):format(dir, dir, dir, dir, dir)))
+    -- two mailboxes; bob's quota is 10 bytes, so his copy fails after DATA
+    local users = assert(io.open(dir .. "/users", "w"))
+    users:write("ann@localhost:{PLAIN}x::::::\n",
+      "bob@localhost:{PLAIN}x::::::userdb_quota_rule=*:storage=10B\n")
+    users:close()
+    local conf = assert(io.open(dir .. "/dovecot.conf", "w"))
+    conf:write((table.concat({
+      "base_dir = DIR/run", "state_dir = DIR/state", "log_path = DIR/dovecot.log",
+      "protocols = lmtp", "listen = 127.0.0.1", "ssl = no", "first_valid_uid = 1",
+      "default_internal_user = dovecot", "default_login_user = dovenull",
+      "mail_location = maildir:DIR/mail/%u", "mail_plugins = quota",
+      "plugin {", "  quota = maildir:User quota", "}",
+      "service lmtp {", "  inet_listener lmtp {", "    address = 127.0.0.1", "    port = PORT",
+      "  }", "  unix_listener lmtp {", "    mode = 0", "  }", "}",
+      "passdb {", "  driver = passwd-file", "  args = DIR/users", "}",
+      "userdb {", "  driver = passwd-file", "  args = DIR/users",
+      "  default_fields = uid=nobody gid=nogroup home=DIR/mail/%u", "}", "",
+    }, "\n"):gsub("DIR", dir):gsub("PORT", tostring(port))))
+    conf:close()
+    pid = spawn(("exec dovecot -F -c %s/dovecot.conf"):format(dir), dir .. "/master.log")
+    wait_port(port, dir .. "/master.log")
+  end)
+
+  lazy_teardown(function()
+    stop(pid)
+    support.execute("rm -rf " .. dir)
+  end)
+
+  it("reports each recipient: one reply per accepted recipient after the final dot", function()
+    local out, err, status = send_lua(port, "sender@example.org",
+      { "ann@localhost", "nobody@localhost", "bob@localhost" }, MESSAGE, "--lmtp ")
+    assert.are.equal("ann@localhost ok 250 2.0.0 -\n"
+      .. "nobody@localhost fail 550 5.1.1 user_unknown\n"
+      .. "bob@localhost fail 552 5.2.2 mailbox_full\n", out, err .. support.read(log))
+    assert.are.equal(67, status)
+    -- ann's copy is in her maildir, dot-stuffing undone by the server
+    local found = support.run(("cat %s/mail/ann@localhost/new/*"):format(dir))
+    assert.matches("Hello from send.lua.\r?\n.leading dot", found)
+  end)
+
+  it("delivers to every recipient and exits 0", function()
+    local out, err, status = send_lua(port, "sender@example.org", { "ann@localhost" }, MESSAGE,
+      "--lmtp ")
+    assert.are.equal("ann@localhost ok 250 2.0.0 -\n", out, err)
+    assert.are.equal(0, status)
   end)
 end)
 
