@@ -85,6 +85,11 @@ run: deps-build
 	@echo; echo '$$ smtpcodes 4.7.1'; $(RUN) $(LUA) bin/smtpcodes 4.7.1
 	@echo; echo '$$ smtpcodes rcpt'; $(RUN) $(LUA) bin/smtpcodes rcpt
 
+# An interactive interpreter with this checkout on its paths and the module
+# loaded as `smtpcodes`.
+repl: all
+	@$(RUN) $(LUA) -e 'smtpcodes = require "smtpcodes"' -i
+
 gen:
 	$(LUA) tools/gentables.lua data csrc lua/smtpcodes
 
@@ -215,6 +220,6 @@ install: $(CORE)
 clean:
 	rm -rf build smtpcodes csrc/*.o
 
-.PHONY: all deps-build deps-test deps-check run gen check-gen lint test test-one bench warnings \
+.PHONY: all deps-build deps-test deps-check run repl gen check-gen lint test test-one bench warnings \
         cppcheck tidy \
         sanitize valgrind fuzz docs check install clean

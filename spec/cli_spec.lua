@@ -186,3 +186,29 @@ describe("bin/smtpcodes with several things to explain", function()
     end
   end)
 end)
+
+describe("from a fresh checkout", function()
+  it("bin/smtpcodes runs without an install and without LUA_PATH, on its own modules", function()
+    local dir = os.tmpname()
+    os.remove(dir)
+    assert.is_true(support.copy_source(dir))
+    -- nothing built there: the pure-Lua core stands in
+    local clean = "env -u LUA_PATH -u LUA_CPATH -u SMTPCODES_BACKEND "
+    local out, err, status = support.run(("cd / && %s%s %s/bin/smtpcodes 4.7.1")
+      :format(clean, support.LUA, dir))
+    assert.are.equal(0, status, err)
+    assert.matches("^4%.7%.1  Delivery not authorized", out)
+    out, err, status = support.run(("cd %s && %s%s bin/smtpcodes 550")
+      :format(dir, clean, support.LUA))
+    assert.are.equal(0, status, err)
+    assert.matches("^550  Requested action not taken", out)
+    support.execute("rm -rf " .. dir)
+  end)
+
+  it("make repl starts an interpreter with smtpcodes loaded", function()
+    local out, err, status = support.run("echo 'print(smtpcodes[550].code, smtpcodes.backend)' | "
+      .. "make -s repl LUA=" .. support.LUANAME .. " 2>&1")
+    assert.are.equal(0, status, err)
+    assert.matches("550\tc", out, 1, true)
+  end)
+end)
