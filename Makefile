@@ -131,8 +131,14 @@ test-one: all $(POSTFIX)
 
 # Speed and memory, side by side with plain Lua and LuaSocket's socket.tp,
 # for the C core and the pure-Lua one.
-bench: deps-test all
-	@$(RUN) $(LUA) bench/bench.lua
+bench: deps-test all build/bench/floor.so
+	@LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./$(BUILD)/?.so;./build/bench/?.so;;' \
+	  $(LUA) bench/bench.lua
+
+# The floor of the benchmark (bench/floor.c), never installed.
+build/bench/floor.so: bench/floor.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -fPIC $(LUA_CFLAGS) $(LIBFLAG) -o $@ bench/floor.c
 
 # Quality gates -------------------------------------------------------------
 

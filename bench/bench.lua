@@ -1,9 +1,19 @@
--- bench/bench.lua: smtpcodes measured side by side with plain Lua and with
--- LuaSocket's socket.tp, in one run. Each figure is the median of ROUNDS
--- rounds; each ratio compares the two sides of the same round.
--- Run with `make bench` (lua5.4, the checkout's build). It measures each
--- core in a child process of its own (SMTPCODES_BACKEND=c, then lua, with
--- --rows) and prints the two side by side; the goals are the C core's.
+-- bench/bench.lua: smtpcodes measured side by side with its baselines, in one
+-- run. Each figure is the median of ROUNDS rounds; each ratio compares the
+-- two sides of the same round, timed in alternation.
+--
+-- Run with `make bench` (lua5.4, the checkout's build, and bench/floor.c
+-- built into build/bench/). It measures each core in a child process of its
+-- own (SMTPCODES_BACKEND=c, then lua, with --rows) and prints the two side by
+-- side; the goals are the C core's.
+--
+-- The baselines, measured in the same run:
+--   * LuaSocket's reply reader, get_reply (the upvalue of socket.tp's check,
+--     without check's pattern on top), fed the same replies as pre-split lines
+--     from memory: its cheapest path, which allocates nothing for the lines;
+--   * the floor of this API: bench/floor.c building, without scanning, a
+--     table of the same shape as the Reply that parse returns (the same
+--     stored fields, strings of the same lengths, the same metatable).
 
 -- the interpreter running this script, for the child processes
 local LUA
@@ -13,57 +23,74 @@ do
   LUA = arg[i] or "lua5.4"
 end
 
+local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
+
+local function ulen(s) return #s:gsub("[\128-\191]", "") end
+
+-- The parent: runs a child per core and prints one table per section.
 if arg[1] ~= "--rows" then
-  local results, order = {}, {}
+  local results, order, sections = {}, {}, {}
   for _, backend in ipairs { "c", "lua" } do
     local p = assert(io.popen(("SMTPCODES_BACKEND=%s %s %s --rows"):format(backend, LUA, arg[0])))
     for line in p:lines() do
-      local what, value, goal, met, note =
-        line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
-      if what then
-        if not results[what] then
-          results[what] = { goal = goal, met = met, note = note }
-          order[#order + 1] = what
+      local section, what, value, goal, met, note =
+        line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$")
+      if section then
+        local key = section .. "\0" .. what
+        if not results[key] then
+          results[key] = { section = section, what = what, goal = goal }
+          if not sections[section] then
+            sections[section] = {}
+            order[#order + 1] = section
+          end
+          table.insert(sections[section], key)
         end
-        results[what][backend] = value
-        if backend == "c" then results[what].met, results[what].note = met, note end
+        results[key][backend] = value
+        if backend == "c" then results[key].met, results[key].note = met, note end
       else
         print(line)
       end
     end
     assert(p:close())
   end
-  local function ulen(s) return #s:gsub("[\128-\191]", "") end
-  local head = { "measure", "C core", "pure-Lua core", "goal (C core)", "", "note (C core)" }
-  local table_rows = {}
-  for _, what in ipairs(order) do
-    local r = results[what]
-    table_rows[#table_rows + 1] = { what, r.c or "", r.lua or "", r.goal, r.met, r.note }
+  local missed = 0
+  for _, section in ipairs(order) do
+    print("\n### " .. section .. "\n")
+    local head = { "measure", "C core", "pure-Lua core", "goal (C core)", "", "note (C core)" }
+    local rows = {}
+    for _, key in ipairs(sections[section]) do
+      local r = results[key]
+      rows[#rows + 1] = { r.what, r.c or "", r.lua or "", r.goal, r.met, r.note }
+      if r.met == "MISSED" then missed = missed + 1 end
+    end
+    local w = {}
+    for i = 1, 5 do
+      w[i] = ulen(head[i])
+      for _, r in ipairs(rows) do w[i] = math.max(w[i], ulen(r[i])) end
+    end
+    local function line(r)
+      local cells = {}
+      for i = 1, 5 do cells[i] = r[i] .. (" "):rep(w[i] - ulen(r[i])) end
+      print(("| %s | %s |"):format(table.concat(cells, " | "), r[6]))
+    end
+    line(head)
+    local rule = {}
+    for i = 1, 5 do rule[i] = ("-"):rep(w[i] + 2) end
+    print("|" .. table.concat(rule, "|") .. "|---|")
+    for _, r in ipairs(rows) do line(r) end
   end
-  local w = {}
-  for i = 1, 5 do
-    w[i] = ulen(head[i])
-    for _, r in ipairs(table_rows) do w[i] = math.max(w[i], ulen(r[i])) end
-  end
-  local function line(r)
-    local cells = {}
-    for i = 1, 5 do cells[i] = r[i] .. (" "):rep(w[i] - ulen(r[i])) end
-    print(("| %s | %s |"):format(table.concat(cells, " | "), r[6]))
-  end
-  line(head)
-  local rule = {}
-  for i = 1, 5 do rule[i] = ("-"):rep(w[i] + 2) end
-  print("|" .. table.concat(rule, "|") .. "|---|")
-  for _, r in ipairs(table_rows) do line(r) end
-  print(("\n%s, smtpcodes %s, median of %s rounds"):format(_VERSION,
-    require("smtpcodes")._VERSION, os.getenv("BENCH_ROUNDS") or "7"))
+  print(("\n%s, smtpcodes %s, median of %d rounds; %s"):format(_VERSION,
+    require("smtpcodes")._VERSION, ROUNDS, missed == 0 and "every goal met"
+    or missed .. " goals MISSED"))
   os.exit(0)
 end
 
-local sc = require("smtpcodes")
-local tp = require("socket.tp")
+-- A child: measures the core SMTPCODES_BACKEND names --------------------------
 
-local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
+local sc = require("smtpcodes")
+local util = require("smtpcodes.util")
+local tp = require("socket.tp")
+local floor = require("floor")
 local clock = os.clock
 
 local function median(list)
@@ -71,7 +98,8 @@ local function median(list)
   return list[math.floor((#list + 1) / 2)]
 end
 
--- Ratio of two functions timed in alternation, the median of ROUNDS.
+-- Ratio of two functions timed in alternation, the median of ROUNDS; and the
+-- median time of each.
 local function ratio(a, b, n)
   local ta, tb, r = {}, {}, {}
   for i = 1, ROUNDS do
@@ -88,16 +116,18 @@ local function ratio(a, b, n)
   return median(r), median(ta), median(tb)
 end
 
-local rows = {}
--- A row of the table: what, the result, the goal, whether it is met (nil
--- when there is no goal), and a note.
+local section = "?"
+-- A row: what, the result, the goal, whether it is met (nil: no goal), a note.
 local function row(what, value, goal, met, note)
   local mark = met == nil and "" or met and "met" or "MISSED"
-  rows[#rows + 1] = { what, value, goal or "", mark, note or "" }
+  print(table.concat({ section, what, value, goal or "", mark, note or "" }, "\t"))
 end
+
+local function ns(t, n) return ("%.0f ns"):format(t / n * 1e9) end
 
 -- lookup ---------------------------------------------------------------------
 
+section = "lookup"
 do
   local obj = sc.lookup(550)
   local plain_table = { [550] = obj, ["5.1.1"] = sc.lookup("5.1.1") }
@@ -107,16 +137,16 @@ do
   local function ours(n) for _ = 1, n do lookup(550) end end
   local function theirs(n) for _ = 1, n do plain(550) end end
   local r, ta = ratio(ours, theirs, N)
-  row("lookup(550) / plain Lua function", ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9), "<= 1.5x",
+  row("lookup(550) / plain Lua function", ("%.2fx (%s)"):format(r, ns(ta, N)), "<= 1.5x",
     r <= 1.5)
   local function ours_s(n) for _ = 1, n do lookup("5.1.1") end end
   local function theirs_s(n) for _ = 1, n do plain("5.1.1") end end
   r, ta = ratio(ours_s, theirs_s, N)
-  row('lookup("5.1.1") / plain Lua function', ("%.2fx (%.0f ns)"):format(r, ta / N * 1e9),
-    "<= 2.5x", r <= 2.5)
+  row('lookup("5.1.1") / plain Lua function', ("%.2fx (%s)"):format(r, ns(ta, N)), "<= 2.5x",
+    r <= 2.5)
 end
 
--- the replies: a realistic mix ----------------------------------------------
+-- replies, shape by shape --------------------------------------------------------
 
 local function ehlo(n)
   local lines = { "250-mx.example.com Hello client.example [192.0.2.1], pleased to meet you" }
@@ -129,91 +159,168 @@ local function ehlo(n)
   return lines
 end
 
--- One session's worth of replies, as lists of lines.
-local MIX = {
-  { "220 mx.example.com ESMTP Postfix (Debian/GNU)" },
-  ehlo(12),
-  { "250 2.1.0 Ok" },
-  { "250 2.1.5 Ok" },
+-- Replies as lists of lines (without line ends).
+local SINGLE = {
+  { "250 2.1.5 Ok" }, { "250 2.1.0 Ok" }, { "354 End data with <CR><LF>.<CR><LF>" },
+  { "250 2.0.0 Ok: queued as 4F2D11A72014" }, { "221 2.0.0 Bye" },
   { "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local "
     .. "recipient table" },
-  { "250 2.1.5 Ok" },
-  { "354 End data with <CR><LF>.<CR><LF>" },
-  { "250 2.0.0 Ok: queued as 4F2D11A72014" },
+  { "220 mx.example.com ESMTP Postfix (Debian/GNU)" }, { "451 4.7.1 Try again later" },
+}
+local MULTI = {
   { "550-5.7.1 [192.0.2.1] The IP you're using to send mail is not authorized to",
     "550-5.7.1 send email directly to our servers. Please use the SMTP relay at your",
     "550 5.7.1 service provider instead. Learn more at https://support.example.com" },
-  ehlo(24),
-  { "221 2.0.0 Bye" },
+  { "421-4.7.0 [192.0.2.1 15] Our system has detected an unusual rate of",
+    "421-4.7.0 unsolicited mail originating from your IP address. To protect our",
+    "421 4.7.0 users from spam, mail sent from your IP address has been temporarily blocked." },
+  { "250-mx.example.com", "250-PIPELINING", "250-SIZE 10240000", "250-8BITMIME",
+    "250 SMTPUTF8" },
 }
-local WIRE = {}
-local STREAM = {}
-local NLINES = 0
-for i, lines in ipairs(MIX) do
-  WIRE[i] = table.concat(lines, "\r\n") .. "\r\n"
-  STREAM[#STREAM + 1] = WIRE[i]
-  NLINES = NLINES + #lines
-end
-STREAM = table.concat(STREAM)
-
--- socket.tp over a connection that serves lines from memory
-local ALL_LINES = {}
-for _, lines in ipairs(MIX) do
-  for _, l in ipairs(lines) do ALL_LINES[#ALL_LINES + 1] = l end
-end
-local pos = 0
-local mem = {
-  settimeout = function() end,
-  connect = function() return 1 end,
-  receive = function()
-    pos = pos + 1
-    return ALL_LINES[pos]
-  end,
+local EHLO = { ehlo(24) }
+-- one session's worth, in the order a client sees them
+local MIX = {
+  SINGLE[7], ehlo(12), SINGLE[2], SINGLE[1], SINGLE[6], SINGLE[1], SINGLE[3], SINGLE[4],
+  MULTI[1], ehlo(24), SINGLE[5],
 }
-local conn = assert(tp.connect("127.0.0.1", 25, 1, function() return mem end))
 
-local function tp_session()
-  pos = 0
-  for _ = 1, #MIX do conn:check(".") end
+local function wire(replies)
+  local out = {}
+  for i, lines in ipairs(replies) do out[i] = table.concat(lines, "\r\n") .. "\r\n" end
+  return out
 end
 
+-- LuaSocket's reply reader, fed pre-split lines from memory
+local get_reply
 do
+  local check = getmetatable(tp.connect("127.0.0.1", 25, 1, function()
+    return { settimeout = function() end, connect = function() return 1 end }
+  end)).__index.check
+  local i = 1
+  while true do
+    local name, value = debug.getupvalue(check, i)
+    if not name then break end
+    if name == "get_reply" then get_reply = value end
+    i = i + 1
+  end
+  assert(get_reply, "socket.tp has no get_reply upvalue")
+end
+local function lines_of(replies)
+  local all = {}
+  for _, lines in ipairs(replies) do
+    for _, l in ipairs(lines) do all[#all + 1] = l end
+  end
+  return all
+end
+local mem = { lines = {}, pos = 0 }
+function mem:receive()
+  local pos = self.pos + 1
+  self.pos = pos
+  return self.lines[pos]
+end
+
+local build = floor.builder(getmetatable(sc.parse("250 x\r\n")), util.CLASS, util.CATEGORY)
+
+-- parse, floor and get_reply on the replies of one shape
+local function shape(name, replies, goals)
+  section = name
+  local wires = wire(replies)
   local parse = sc.parse
-  local N = 4000
+  local args = {}
+  for i, w in ipairs(wires) do
+    local r = assert(parse(w))
+    args[i] = { r.code, r.text, r.enhanced }
+  end
+  local nrep = #wires
+  local N = math.max(1, math.floor(400000 / nrep / math.max(1, #lines_of(replies) / nrep)))
   local function ours(n)
     for _ = 1, n do
-      for i = 1, #WIRE do parse(WIRE[i]) end
+      for i = 1, nrep do parse(wires[i]) end
     end
   end
-  local function theirs(n) for _ = 1, n do tp_session() end end
-  local r, ta, tb = ratio(theirs, ours, N)
-  row("parse: socket.tp time / parse time", ("%.2fx faster"):format(r), ">= 3x", r >= 3,
-    ("%.0f ns a reply (socket.tp %.0f ns)"):format(tb / N / #MIX * 1e9, ta / N / #MIX * 1e9))
+  local function floor_build(n)
+    for _ = 1, n do
+      for i = 1, nrep do
+        local a = args[i]
+        build(a[1], a[2], a[3])
+      end
+    end
+  end
+  mem.lines = lines_of(replies)
+  local function luasocket(n)
+    for _ = 1, n do
+      mem.pos = 0
+      for _ = 1, nrep do get_reply(mem) end
+    end
+  end
+  local r, tp_ours, tp_floor = ratio(ours, floor_build, N)
+  row("parse / floor", ("%.2fx"):format(r), goals.floor and "<= " .. goals.floor .. "x",
+    goals.floor and r <= goals.floor, ("parse %s, floor %s a reply"):format(ns(tp_ours, N * nrep),
+      ns(tp_floor, N * nrep)))
+  local r2, t_ls = ratio(luasocket, ours, N)
+  row("LuaSocket get_reply / parse", ("%.2fx faster"):format(r2),
+    goals.luasocket and ">= " .. goals.luasocket .. "x", goals.luasocket and r2 >= goals.luasocket,
+    ("get_reply %s a reply"):format(ns(t_ls, N * nrep)))
 end
 
+shape("single-line replies", SINGLE, { floor = 1.15 })
+shape("multi-line replies (3 to 5 lines)", MULTI, { luasocket = 3 })
+shape("long EHLO reply (24 lines)", EHLO, { luasocket = 3 })
+
+-- the reader on a stream shaped like real sessions
+section = "a stream of sessions, read by the reader"
 do
-  local reader = sc.reader()
+  local stream = table.concat(wire(MIX)):rep(64)
   local chunks = {}
-  local big = STREAM:rep(64)
-  for i = 1, #big, 4096 do chunks[#chunks + 1] = big:sub(i, i + 4095) end
-  local N = 60
+  for i = 1, #stream, 4096 do chunks[#chunks + 1] = stream:sub(i, i + 4095) end
+  local all = lines_of(MIX)
+  local N = 40
+  local reader = sc.reader()
   local function ours(n)
     for _ = 1, n do
       for i = 1, #chunks do reader:feed(chunks[i]) end
     end
   end
-  local function theirs(n)
+  mem.lines = all
+  local function luasocket(n)
     for _ = 1, n do
-      for _ = 1, 64 do tp_session() end
+      for _ = 1, 64 do
+        mem.pos = 0
+        for _ = 1, #MIX do get_reply(mem) end
+      end
     end
   end
-  local r, _, tb = ratio(theirs, ours, N)
-  row("reader:feed, 4 KiB chunks: socket.tp time / feed time", ("%.2fx faster"):format(r),
-    ">= 3x", r >= 3, ("%.1f MB/s"):format(#big * N / tb / 1e6))
+  local r, _, t_ours = ratio(luasocket, ours, N)
+  row("reader:feed in 4 KiB chunks vs LuaSocket get_reply", ("%.2fx faster"):format(r),
+    ">= 1.0x", r >= 1.0, ("%.1f MB/s; %d replies, %d lines a session"):format(
+      #stream * N / t_ours / 1e6, #MIX, #all))
+end
+
+-- the reader on one long reply cut small: bounded work per byte
+section = "one 1 MiB reply, fed whole and in 100-byte chunks"
+do
+  local reply = ("250-" .. ("x"):rep(250) .. "\r\n"):rep(4095) .. "250 end\r\n"
+  local opts = { max_line = 300, max_lines = 4096 }
+  local small = {}
+  for i = 1, #reply, 100 do small[#small + 1] = reply:sub(i, i + 99) end
+  local function whole(n)
+    for _ = 1, n do assert(#sc.reader(opts):feed(reply) == 1) end
+  end
+  local function chunked(n)
+    for _ = 1, n do
+      local reader, got = sc.reader(opts), 0
+      for i = 1, #small do got = got + #reader:feed(small[i]) end
+      assert(got == 1)
+    end
+  end
+  local r, t_small, t_whole = ratio(chunked, whole, 3)
+  row("100-byte chunks / one chunk", ("%.2fx"):format(r), "<= 2x", r <= 2,
+    ("one chunk %.1f ms, chunked %.1f ms"):format(t_whole / 3 * 1e3, t_small / 3 * 1e3))
 end
 
 -- memory ----------------------------------------------------------------------
 
+section = "memory"
 do
   local lookup = sc.lookup
   lookup(550)
@@ -229,21 +336,25 @@ do
   collectgarbage("restart")
   row("bytes allocated by 200000 repeated lookups", ("%d"):format(grew), "0", grew == 0)
 
-  collectgarbage("collect")
-  collectgarbage("stop")
-  before = collectgarbage("count")
   local parse = sc.parse
-  local N = 1000
-  for _ = 1, N do
-    for i = 1, #WIRE do parse(WIRE[i]) end
+  local function per_reply(wires)
+    collectgarbage("collect")
+    collectgarbage("stop")
+    local b = collectgarbage("count")
+    local N = 1000
+    for _ = 1, N do
+      for i = 1, #wires do parse(wires[i]) end
+    end
+    local per = (collectgarbage("count") - b) * 1024 / (N * #wires)
+    collectgarbage("restart")
+    return per
   end
-  local per = (collectgarbage("count") - before) * 1024 / (N * #WIRE)
-  collectgarbage("restart")
-  row("bytes allocated per parsed reply (mix)", ("%.0f"):format(per), nil, nil,
-    ("%d lines in %d replies, %d octets"):format(NLINES, #MIX, #STREAM))
+  row("bytes allocated per parsed single-line reply", ("%.0f"):format(per_reply(wire(SINGLE))))
+  row("bytes allocated per parsed reply (a session's mix)", ("%.0f"):format(per_reply(wire(MIX))))
 end
 
 -- require: heap and time, in a fresh interpreter
+section = "require"
 do
   local cmd = LUA .. [[ -e '
     collectgarbage("collect"); collectgarbage("stop")
@@ -263,7 +374,3 @@ do
     "< 100 KB", median(heap) < 100 * 1024)
   row('time of require "smtpcodes"', ("%.3f ms"):format(median(ms)), "< 5 ms", median(ms) < 5)
 end
-
--- the rows, for the parent process -------------------------------------------
-
-for _, r in ipairs(rows) do print(table.concat(r, "\t")) end

@@ -17,6 +17,13 @@
 #error "smtpcodes needs the headers of Lua 5.1, 5.2, 5.3, 5.4 or LuaJIT 2.1"
 #endif
 
+/* The length of a string, table or full userdata, without metamethods. */
+#if LUA_VERSION_NUM == 501
+#define sc_rawlen(L, i) lua_objlen(L, i)
+#else
+#define sc_rawlen(L, i) lua_rawlen(L, i)
+#endif
+
 /* "Not found" for a lookup: nil on every version (5.4's luaL_pushfail). */
 #define sc_pushfail(L) lua_pushnil(L)
 

@@ -377,13 +377,13 @@ static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
  * once, the names of the five classes and six categories of a code (first
  * and second digit), and the Reply metatable. */
 enum {
-  U_CODE = 1, U_ENHANCED, U_TEXT, U_LINES, U_CLASS, U_CATEGORY, U_WARNINGS,
+  U_CODE = 1, U_ENHANCED, U_TEXT, U_CLASS, U_CATEGORY, U_WARNINGS,
   U_CLASSES,                    /* 5 names: digits 1 to 5 */
   U_CATEGORIES = U_CLASSES + 5, /* 6 names: digits 0 to 5 */
   U_MT = U_CATEGORIES + 6,
   U_COUNT = U_MT
 };
-static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "lines", "class",
+static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "class",
                                                    "category", "warnings"};
 
 /* Pushes the field name `key` for the reply on top; its value follows. */
@@ -456,10 +456,15 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
   int enh_lines = 0, missing_line = 0;
   const int base = lua_gettop(L); /* the text is made above this index */
   size_t at = *pos;                /* *pos moves only past a whole reply */
-  luaL_Buffer b;                   /* the text: the lines joined by "\n" */
+  /* The text: the lines joined by "\n". A reply of one line, the most
+   * common, makes its text from the line itself; a buffer is started only
+   * when a second line comes. */
+  luaL_Buffer b;
+  int buffered = 0;
+  const char *first = NULL;
+  size_t firstn = 0;
 
   for (i = 0; i < W_COUNT; i++) wline[i] = 0;
-  luaL_buffinit(L, &b);
   while (!final) {
     const char *lp = s + at, *nl, *text;
     size_t rest = len - at, ll, adv, tn, en;
@@ -551,8 +556,18 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       missing_line = lineno;
     }
     while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
-    if (nlines > 1) luaL_addchar(&b, '\n');
-    luaL_addlstring(&b, text, tn);
+    if (nlines == 1) {
+      first = text;
+      firstn = tn;
+    } else {
+      if (!buffered) {
+        buffered = 1;
+        luaL_buffinit(L, &b); /* nothing else is on the stack above base */
+        luaL_addlstring(&b, first, firstn);
+      }
+      luaL_addchar(&b, '\n');
+      luaL_addlstring(&b, text, tn);
+    }
     at += adv;
 
     /* In a whole text, lines of the same code after the final line are
@@ -606,30 +621,16 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       lua_pushfstring(L, sc_warnings[firstw], wline[firstw]);
       return SC_ERROR;
     }
-    luaL_pushresult(&b);      /* base + 1: the text */
-    lua_createtable(L, 0, 7); /* the reply */
+    if (buffered) /* base + 1: the text */
+      luaL_pushresult(&b);
+    else
+      lua_pushlstring(L, first, firstn);
+    lua_createtable(L, 0, 6); /* the reply */
     sc_pushkey(L, U_CODE);
     lua_pushinteger(L, code);
     lua_rawset(L, -3);
     sc_pushkey(L, U_TEXT);
     lua_pushvalue(L, base + 1);
-    lua_rawset(L, -3);
-    sc_pushkey(L, U_LINES);
-    lua_createtable(L, nlines, 0);
-    if (nlines == 1) {
-      lua_pushvalue(L, base + 1);
-      lua_rawseti(L, -2, 1);
-    } else { /* the text split at each "\n" */
-      size_t tl;
-      const char *t = lua_tolstring(L, base + 1, &tl), *end = t + tl;
-      for (i = 1; i <= nlines; i++) {
-        const char *nl = memchr(t, '\n', (size_t)(end - t));
-        if (nl == NULL) nl = end;
-        lua_pushlstring(L, t, (size_t)(nl - t));
-        lua_rawseti(L, -2, i);
-        t = nl + 1;
-      }
-    }
     lua_rawset(L, -3);
     sc_pushkey(L, U_CLASS);
     sc_pushkey(L, U_CLASSES + code / 100 - 1);
@@ -745,6 +746,35 @@ static int l_scan(lua_State *L) {
   }
 }
 
+/* Scans the stream s[0, len) for every complete reply (no SC_EOF, no
+ * SC_WHOLE) into the list at index list, after its *n replies. SC_REPLY: all
+ * scanned; *pos is the first byte not used, *open the length of the open
+ * line. SC_ERROR: the message is pushed. */
+static int sc_stream(lua_State *L, const char *s, size_t len, int flags, lua_Integer max_line,
+                     lua_Integer max_lines, int list, int *n, size_t *pos, size_t *open) {
+  size_t end = sc_last_final(s, len);
+  const int top = lua_gettop(L);
+  *pos = 0;
+  *open = 0;
+  while (*pos < len) {
+    int st;
+    /* past the last final line the reply is unfinished: it is only looked
+     * at, unless it crosses a bound, and scanned once it is whole */
+    if (*pos >= end && !sc_complete(s, len, *pos, max_line, max_lines, open)) break;
+    st = sc_scan(L, s, len, pos, flags & SC_STRICT, max_line, max_lines, open);
+    if (st == SC_REPLY) {
+      lua_rawseti(L, list, ++*n);
+    } else if (st == SC_MORE) {
+      break;
+    } else {
+      return SC_ERROR;
+    }
+  }
+  lua_settop(L, top); /* drop the lines of an unfinished reply */
+  if (*pos >= len) *open = 0;
+  return SC_REPLY;
+}
+
 /* scan_all(s, flags, max_line, max_lines) --> replies, nextpos, open | nil, err, replies
  * Every complete reply of the stream s (no SC_EOF, no SC_WHOLE): the list of
  * replies, the position of the first byte not used and the length of the
@@ -756,32 +786,337 @@ static int l_scan_all(lua_State *L) {
   lua_Integer max_line = sc_checkinteger(L, 3);
   lua_Integer max_lines = sc_checkinteger(L, 4);
   int n = 0;
-  size_t end = sc_last_final(s, len);
   luaL_argcheck(L, max_line > 0 && max_lines > 0, 3, "bounds must be positive");
   lua_settop(L, 4);
   /* 5: the replies, sized for replies of about 128 octets */
   lua_createtable(L, (int)(len / 128 < 1024 ? len / 128 + 1 : 1024), 0);
-  while (pos < len) {
-    int st;
-    /* past the last final line the reply is unfinished: it is only looked
-     * at, unless it crosses a bound, and scanned once it is whole */
-    if (pos >= end && !sc_complete(s, len, pos, max_line, max_lines, &open)) break;
-    st = sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open);
-    if (st == SC_REPLY) {
-      lua_rawseti(L, 5, ++n);
-    } else if (st == SC_MORE) {
-      break;
+  if (sc_stream(L, s, len, flags, max_line, max_lines, 5, &n, &pos, &open) == SC_ERROR) {
+    lua_pushnil(L);
+    lua_insert(L, -2);
+    lua_pushvalue(L, 5);
+    return 3;
+  }
+  lua_pushinteger(L, (lua_Integer)pos + 1);
+  lua_pushinteger(L, (lua_Integer)open);
+  return 3;
+}
+
+/* ---------------------------------------------------------- the reader */
+
+/* The state of a reader, in its field `state`: its options, and the bytes
+ * of the reply still open with what the scan has learnt of them, so that
+ * the next chunk is scanned from where the last one stopped. A full
+ * userdata (memory Lua owns, so that nothing leaks when an error is raised)
+ * with a metatable of its own, grown by doubling into a new one. */
+typedef struct sc_held {
+  lua_Integer max_line, max_lines;
+  int flags;          /* SC_STRICT or 0 */
+  int failed;         /* an error was returned: the reader's field err holds it */
+  size_t cap;         /* bytes the data can hold */
+  size_t len;         /* bytes held */
+  size_t scanned;     /* data[0, scanned) is whole lines: the open line follows */
+  lua_Integer nlines; /* whole lines held */
+  int text;           /* one of them has text (an empty line then ends the reply) */
+} sc_held;
+
+#define SC_HELD_DATA(h) ((char *)((h) + 1))
+
+/* Upvalues of the reader functions: those of the scanner (1 to U_MT), then
+ * the Reader metatable, the metatable of states, the field names err and
+ * state, and the empty list that feed returns when it completes nothing. */
+enum {
+  U_READER = U_MT + 1, U_STATEMT, U_KERR, U_KSTATE, U_EMPTY, U_RCOUNT = U_EMPTY
+};
+
+/* Checks that argument 1 is a Reader. */
+static void sc_checkreader(lua_State *L) {
+  int ok = lua_getmetatable(L, 1) && lua_rawequal(L, -1, lua_upvalueindex(U_READER));
+  if (!ok) sc_typeerror(L, 1, "smtpcodes.Reader");
+  lua_pop(L, 1);
+}
+
+/* A new state with room for cap bytes, pushed. */
+static sc_held *sc_newstate(lua_State *L, size_t cap) {
+  sc_held *h = (sc_held *)lua_newuserdata(L, sizeof(sc_held) + cap);
+  memset(h, 0, sizeof *h);
+  h->cap = cap;
+  h->max_line = SC_MAX_LINE;
+  h->max_lines = SC_MAX_LINES;
+  lua_pushvalue(L, lua_upvalueindex(U_STATEMT));
+  lua_setmetatable(L, -2);
+  return h;
+}
+
+/* The state of the reader at index 1; made anew (with the default options)
+ * when its field holds none. */
+static sc_held *sc_state(lua_State *L) {
+  sc_held *h;
+  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
+  lua_rawget(L, 1);
+  /* a full userdata of exactly a state's size is one (only C makes those) */
+  h = lua_type(L, -1) == LUA_TUSERDATA ? (sc_held *)lua_touserdata(L, -1) : NULL;
+  if (h != NULL && (size_t)sc_rawlen(L, -1) >= sizeof(sc_held) &&
+      (size_t)sc_rawlen(L, -1) == sizeof(sc_held) + h->cap) {
+    lua_pop(L, 1);
+    return h;
+  }
+  lua_pop(L, 1);
+  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
+  h = sc_newstate(L, 256);
+  lua_rawset(L, 1);
+  return h;
+}
+
+/* The state h, with room for `need` bytes: a new, larger one when it has
+ * not, stored in the reader at index 1. */
+static sc_held *sc_room(lua_State *L, sc_held *h, size_t need) {
+  sc_held *g;
+  size_t cap;
+  if (h->cap >= need) return h;
+  cap = h->cap * 2 > need ? h->cap * 2 : need;
+  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
+  g = sc_newstate(L, cap);
+  memcpy(g, h, sizeof *g);
+  g->cap = cap;
+  memcpy(SC_HELD_DATA(g), SC_HELD_DATA(h), h->len);
+  lua_rawset(L, 1);
+  return g;
+}
+
+static void sc_clear(sc_held *h) {
+  h->len = h->scanned = 0;
+  h->nlines = 0;
+  h->text = 0;
+}
+
+/* Learns the whole lines of data[scanned, len): counted, and whether one
+ * has text (they are inner lines: the scan has seen no end of reply). */
+static void sc_learn(sc_held *h) {
+  const char *d = SC_HELD_DATA(h);
+  for (;;) {
+    const char *nl = memchr(d + h->scanned, '\n', h->len - h->scanned);
+    size_t ll;
+    if (nl == NULL) break;
+    ll = (size_t)(nl - (d + h->scanned));
+    if (ll > 0 && nl[-1] == '\r') ll--;
+    if (ll > 0) h->text = 1;
+    h->nlines++;
+    h->scanned = (size_t)(nl - d) + 1;
+  }
+}
+
+/* The error on top: kept in the reader's field err until reset; returns
+ * nil, err and the list at index list. */
+static int sc_rfail(lua_State *L, sc_held *h, int list) {
+  sc_clear(h);
+  h->failed = 1;
+  lua_pushvalue(L, lua_upvalueindex(U_KERR));
+  lua_pushvalue(L, -2);
+  lua_rawset(L, 1);
+  lua_pushnil(L);
+  lua_insert(L, -2);
+  lua_pushvalue(L, list);
+  return 3;
+}
+
+/* The list at *list, made on first use. */
+#define sc_list(L, list) \
+  do { \
+    if (*(list) == 0) { \
+      lua_newtable(L); \
+      *(list) = lua_gettop(L); \
+    } \
+  } while (0)
+
+/* reader:feed(chunk) --> replies | nil, err, replies
+ * The Reader's feed method itself (see smtpcodes.reply). */
+static int l_rfeed(lua_State *L) {
+  size_t clen, cpos = 0, pos, open;
+  const char *chunk;
+  int n = 0, list = 0;
+  sc_held *h;
+  sc_checkreader(L);
+  if (lua_type(L, 2) != LUA_TSTRING) return sc_typeerror(L, 2, "string");
+  chunk = lua_tolstring(L, 2, &clen);
+  lua_settop(L, 2);
+  h = sc_state(L);
+  if (h->failed) {
+    lua_pushnil(L);
+    lua_pushvalue(L, lua_upvalueindex(U_KERR));
+    lua_rawget(L, 1);
+    lua_newtable(L);
+    return 3;
+  }
+
+  /* The open reply goes on: line by line, each line copied to the held
+   * bytes and checked, until the reply is complete. */
+  while (h->len > 0 && cpos < clen) {
+    const char *lp = chunk + cpos;
+    const char *nl = memchr(lp, '\n', clen - cpos);
+    size_t add = nl != NULL ? (size_t)(nl - lp) + 1 : clen - cpos;
+    size_t have = h->len - h->scanned, ll;
+    const char *line;
+    int done;
+    if (nl == NULL) { /* only more of the open line */
+      size_t total = have + add;
+      if (chunk[clen - 1] == '\r') total--;
+      if (total > (size_t)h->max_line) {
+        sc_list(L, &list);
+        sc_fail(L, (int)h->nlines + 1, sc_toolong(L, h->max_line), NULL, 0);
+        return sc_rfail(L, h, list);
+      }
     } else {
-      lua_pushnil(L);
-      lua_insert(L, -2);
-      lua_pushvalue(L, 5);
-      return 3;
+      ll = have + (size_t)(nl - lp);
+      if (ll > 0 && (nl > lp ? nl[-1] : SC_HELD_DATA(h)[h->len - 1]) == '\r') ll--;
+      if (ll > (size_t)h->max_line || h->nlines + 1 > h->max_lines) {
+        sc_list(L, &list);
+        sc_fail(L, (int)h->nlines + 1, ll > (size_t)h->max_line ? sc_toolong(L, h->max_line)
+                : sc_toomany(L, h->max_lines), NULL, 0);
+        return sc_rfail(L, h, list);
+      }
+    }
+    h = sc_room(L, h, h->len + add);
+    memcpy(SC_HELD_DATA(h) + h->len, lp, add);
+    h->len += add;
+    cpos += add;
+    if (nl == NULL) break;
+    /* the line just completed: data[scanned, len) */
+    line = SC_HELD_DATA(h) + h->scanned;
+    ll = h->len - h->scanned - 1;
+    if (ll > 0 && line[ll - 1] == '\r') ll--;
+    h->scanned = h->len;
+    h->nlines++;
+    /* the reply ends with a line that is not "xyz-...", and the scan is due
+     * at a line it will refuse: an empty line after text, a bad code */
+    if (ll == 0)
+      done = h->text;
+    else
+      done = ll < 4 || line[3] != '-' || !sc_goodcode(line);
+    if (ll > 0) h->text = 1;
+    if (done) {
+      sc_list(L, &list);
+      pos = 0;
+      if (sc_scan(L, SC_HELD_DATA(h), h->len, &pos, h->flags, h->max_line, h->max_lines, &open) !=
+          SC_REPLY)
+        return sc_rfail(L, h, list);
+      lua_rawseti(L, list, ++n);
+      sc_clear(h);
     }
   }
-  lua_settop(L, 5); /* drop the lines of an unfinished reply */
-  lua_pushinteger(L, (lua_Integer)pos + 1);
-  lua_pushinteger(L, (lua_Integer)(pos < len ? open : 0));
-  return 3;
+
+  /* Nothing held: the rest of the chunk is scanned where it is, and the
+   * start of a reply it ends with is kept (within bounds: the scan checks). */
+  if (cpos < clen) {
+    const char *rest = chunk + cpos;
+    size_t rlen = clen - cpos;
+    sc_list(L, &list);
+    if (sc_stream(L, rest, rlen, h->flags, h->max_line, h->max_lines, list, &n, &pos, &open) ==
+        SC_ERROR)
+      return sc_rfail(L, h, list);
+    if (pos < rlen) {
+      h = sc_room(L, h, rlen - pos);
+      memcpy(SC_HELD_DATA(h), rest + pos, rlen - pos);
+      h->len = rlen - pos;
+      sc_learn(h);
+    }
+  }
+  if (n == 0) {
+    lua_pushvalue(L, lua_upvalueindex(U_EMPTY));
+    return 1;
+  }
+  lua_settop(L, list);
+  return 1;
+}
+
+/* reader:finish() --> reply | nil | nil, err */
+static int l_rfinish(lua_State *L) {
+  sc_held *h;
+  size_t pos = 0, open = 0;
+  sc_checkreader(L);
+  lua_settop(L, 1);
+  h = sc_state(L);
+  if (h->failed) {
+    lua_pushnil(L);
+    lua_pushvalue(L, lua_upvalueindex(U_KERR));
+    lua_rawget(L, 1);
+    return 2;
+  }
+  if (sc_only_line_ends(SC_HELD_DATA(h), 0, h->len)) {
+    sc_clear(h);
+    lua_pushnil(L);
+    return 1;
+  }
+  lua_newtable(L); /* 2: for sc_rfail */
+  if (sc_scan(L, SC_HELD_DATA(h), h->len, &pos, h->flags | SC_EOF | SC_WHOLE, h->max_line,
+              h->max_lines, &open) != SC_REPLY) {
+    sc_rfail(L, h, 2);
+    lua_pop(L, 1); /* nil, err */
+    return 2;
+  }
+  sc_clear(h);
+  return 1;
+}
+
+/* reader:buffered() --> bytes held */
+static int l_rbuffered(lua_State *L) {
+  sc_checkreader(L);
+  lua_pushinteger(L, (lua_Integer)sc_state(L)->len);
+  return 1;
+}
+
+/* reader:reset() --> reader, with nothing held and no error */
+static int l_rreset(lua_State *L) {
+  sc_held *h;
+  sc_checkreader(L);
+  lua_settop(L, 1);
+  h = sc_state(L);
+  sc_clear(h);
+  h->failed = 0;
+  lua_pushvalue(L, lua_upvalueindex(U_KERR));
+  lua_pushnil(L);
+  lua_rawset(L, 1);
+  return 1;
+}
+
+/* state(flags, max_line, max_lines) --> a new state for a Reader's field
+ * state, with these options (read once, when the reader is made). */
+static int l_rstate(lua_State *L) {
+  int flags = (int)sc_checkinteger(L, 1) & SC_STRICT;
+  lua_Integer max_line = sc_checkinteger(L, 2), max_lines = sc_checkinteger(L, 3);
+  sc_held *h;
+  luaL_argcheck(L, max_line > 0 && max_lines > 0, 2, "bounds must be positive");
+  h = sc_newstate(L, 256);
+  h->flags = flags;
+  h->max_line = max_line;
+  h->max_lines = max_lines;
+  return 1;
+}
+
+/* Pushes the upvalues of the scanning functions for the reply metatable at
+ * mt and the class and category names at classes and categories. */
+static void sc_push_scan_upvalues(lua_State *L, int mt, int classes, int categories) {
+  int i;
+  luaL_checkstack(L, U_RCOUNT, NULL);
+  for (i = 0; i < U_WARNINGS; i++) lua_pushstring(L, sc_fields[i]);
+  for (i = 1; i <= 5; i++) lua_rawgeti(L, classes, i);
+  for (i = 0; i <= 5; i++) lua_rawgeti(L, categories, i);
+  lua_pushvalue(L, mt);
+}
+
+static void sc_check_names(lua_State *L, int classes, int categories) {
+  int i;
+  luaL_checktype(L, classes, LUA_TTABLE);
+  luaL_checktype(L, categories, LUA_TTABLE);
+  for (i = 1; i <= 5; i++) {
+    lua_rawgeti(L, classes, i);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, classes, "five class names expected");
+    lua_pop(L, 1);
+  }
+  for (i = 0; i <= 5; i++) {
+    lua_rawgeti(L, categories, i);
+    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, categories, "six category names expected");
+    lua_pop(L, 1);
+  }
 }
 
 /* core.scanner(mt, classes, categories) --> parse, scan, scan_all
@@ -789,29 +1124,49 @@ static int l_scan_all(lua_State *L) {
  * the class names classes[1..5] and category names categories[0..5]. */
 static int l_scanner(lua_State *L) {
   static const lua_CFunction fns[] = {l_parse, l_scan, l_scan_all};
-  int f, i;
+  int f;
   luaL_checktype(L, 1, LUA_TTABLE);
-  luaL_checktype(L, 2, LUA_TTABLE);
-  luaL_checktype(L, 3, LUA_TTABLE);
-  for (i = 1; i <= 5; i++) {
-    lua_rawgeti(L, 2, i);
-    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 2, "five class names expected");
-    lua_pop(L, 1);
-  }
-  for (i = 0; i <= 5; i++) {
-    lua_rawgeti(L, 3, i);
-    luaL_argcheck(L, lua_type(L, -1) == LUA_TSTRING, 3, "six category names expected");
-    lua_pop(L, 1);
-  }
+  sc_check_names(L, 2, 3);
+  lua_settop(L, 3);
   for (f = 0; f < 3; f++) {
-    luaL_checkstack(L, U_COUNT, NULL);
-    for (i = 0; i < U_WARNINGS; i++) lua_pushstring(L, sc_fields[i]);
-    for (i = 1; i <= 5; i++) lua_rawgeti(L, 2, i);
-    for (i = 0; i <= 5; i++) lua_rawgeti(L, 3, i);
-    lua_pushvalue(L, 1);
+    sc_push_scan_upvalues(L, 1, 2, 3);
     lua_pushcclosure(L, fns[f], U_COUNT);
   }
   return 3;
+}
+
+/* core.reader(reader_mt, reply_mt, classes, categories)
+ *   --> feed, finish, buffered, reset, state
+ * The methods of a Reader, a table whose metatable is reader_mt, and the
+ * maker of its field state: state(flags, max_line, max_lines). The methods
+ * keep the error they returned in its field err until reset. When feed
+ * completes no reply it returns one shared empty list (reader_mt.EMPTY, if
+ * set, else a new table given here), which callers must not modify. */
+static int l_reader(lua_State *L) {
+  static const lua_CFunction fns[] = {l_rfeed, l_rfinish, l_rbuffered, l_rreset, l_rstate};
+  int f;
+  luaL_checktype(L, 1, LUA_TTABLE);
+  luaL_checktype(L, 2, LUA_TTABLE);
+  sc_check_names(L, 3, 4);
+  lua_settop(L, 4);
+  lua_newtable(L); /* 5: the metatable of states */
+  lua_pushliteral(L, "smtpcodes.ReaderState");
+  lua_setfield(L, 5, "__name");
+  lua_getfield(L, 1, "EMPTY"); /* 6: the shared empty list */
+  if (!lua_istable(L, 6)) {
+    lua_pop(L, 1);
+    lua_newtable(L);
+  }
+  for (f = 0; f < 5; f++) {
+    sc_push_scan_upvalues(L, 2, 3, 4);
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 5);
+    lua_pushliteral(L, "err");
+    lua_pushliteral(L, "state");
+    lua_pushvalue(L, 6);
+    lua_pushcclosure(L, fns[f], U_RCOUNT);
+  }
+  return 5;
 }
 
 /* ------------------------------------------------------------------- open */
@@ -829,6 +1184,7 @@ static const luaL_Reg sc_funcs[] = {
   {"reasons", l_reasons},
   {"rules", l_rules},
   {"scanner", l_scanner},
+  {"reader", l_reader},
   {NULL, NULL}
 };
 

@@ -209,6 +209,6 @@ describe("from a fresh checkout", function()
     local out, err, status = support.run("echo 'print(smtpcodes[550].code, smtpcodes.backend)' | "
       .. "make -s repl LUA=" .. support.LUANAME .. " 2>&1")
     assert.are.equal(0, status, err)
-    assert.matches("550\tc", out, 1, true)
+    assert.matches("550\t" .. (os.getenv("SMTPCODES_BACKEND") or "c"), out, 1, true)
   end)
 end)

@@ -207,6 +207,10 @@ local function fail(lineno, what, s, qi, qn)
   return concat(out)
 end
 
+local function fail_message(lineno, what)
+  return fail(lineno, what)
+end
+
 local function toolong(max_line)
   return format("line longer than %d octets (max_line)", max_line)
 end
@@ -445,7 +449,6 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
   local reply = setmetatable({
     code = code,
     text = text,
-    lines = lines,
     class = names.classes[floor(code / 100)],
     category = names.categories[floor(code / 10) % 10], -- none for 571
   }, mt)
@@ -573,6 +576,205 @@ function M.scanner(mt, classes, categories)
   end
 
   return parse, scan, scan_all
+end
+
+-- the reader --------------------------------------------------------------------
+
+--- core.reader(reader_mt, reply_mt, classes, categories)
+--   --> feed, finish, buffered, reset, state
+-- The methods of a Reader, a table whose metatable is reader_mt, and the
+-- maker of its field state: state(flags, max_line, max_lines). The methods
+-- keep the error they returned in its field err until reset. When feed
+-- completes no reply it returns one shared empty list (reader_mt.EMPTY, if
+-- set, else a new table given here), which callers must not modify.
+-- The state holds the reply still open, as its pieces, with what the scan
+-- has learnt of it, so that the next chunk is scanned from where the last
+-- one stopped.
+function M.reader(reader_mt, reply_mt, classes, categories)
+  if type(reader_mt) ~= "table" then
+    argerror(1, "reader", "table expected, got " .. typename(reader_mt))
+  end
+  local _, scan, scan_all = M.scanner(reply_mt, classes, categories)
+  local STATE = { __name = "smtpcodes.ReaderState" }
+  local EMPTY = type(reader_mt.EMPTY) == "table" and reader_mt.EMPTY or {}
+
+  local function checkreader(self, fname)
+    if getmetatable(self) ~= reader_mt then
+      argerror(1, fname, "smtpcodes.Reader expected, got " .. typename(self), 1)
+    end
+  end
+
+  local function clear(st)
+    st.pieces, st.npieces, st.held, st.nlines, st.text = {}, 0, 0, 0, false
+    st.linelen, st.head, st.lastcr = 0, "", false
+  end
+
+  local function new_state(flags, max_line, max_lines)
+    local st = setmetatable({ flags = flags, max_line = max_line, max_lines = max_lines,
+      failed = false }, STATE)
+    clear(st)
+    return st
+  end
+
+  -- the reader's state; made anew (with the default options) when it has none
+  local function state(self)
+    local st = self.state
+    if getmetatable(st) ~= STATE then
+      st = new_state(0, M.MAX_LINE, M.MAX_LINES)
+      self.state = st
+    end
+    return st
+  end
+
+  local function refuse(self, st, err, out)
+    clear(st)
+    st.failed = true
+    self.err = err
+    return nil, err, out
+  end
+
+  local function hold(st, piece)
+    local n = st.npieces + 1
+    st.npieces = n
+    st.pieces[n] = piece
+    st.held = st.held + #piece
+  end
+
+  -- s[i..j], the start or more of the open line (no LF in it)
+  local function open_more(st, s, i, j)
+    if st.linelen < 4 then st.head = st.head .. sub(s, i, i + 3 - st.linelen) end
+    st.linelen = st.linelen + (j - i + 1)
+    st.lastcr = byte(s, j) == CR
+  end
+
+  -- Keeps s[p..], the start of a reply (within bounds: the scan checked).
+  local function hold_tail(st, s, p)
+    local start, n = p, #s
+    while true do
+      local nl = find(s, "\n", p, true)
+      if not nl then break end
+      local ll = nl - p
+      if ll > 0 and byte(s, nl - 1) == CR then ll = ll - 1 end
+      st.nlines = st.nlines + 1
+      if ll > 0 then st.text = true end
+      p = nl + 1
+    end
+    if p <= n then open_more(st, s, p, n) end
+    hold(st, start == 1 and s or sub(s, start))
+  end
+
+  -- reader:feed(chunk) --> replies | nil, err, replies
+  local function feed(self, chunk)
+    checkreader(self, "feed")
+    if type(chunk) ~= "string" then
+      argerror(1, "feed", "string expected, got " .. typename(chunk))
+    end
+    local st = state(self)
+    if st.failed then return nil, self.err, {} end
+    local out = {}
+    local flags, max_line, max_lines = st.flags, st.max_line, st.max_lines
+    local n, pos = #chunk, 1
+    -- the open reply goes on, line by line, until it is complete
+    while st.held > 0 and pos <= n do
+      local nl = find(chunk, "\n", pos, true)
+      if not nl then
+        local total = st.linelen + (n - pos + 1)
+        if byte(chunk, n) == CR then total = total - 1 end
+        if total > max_line then
+          return refuse(self, st, fail_message(st.nlines + 1, toolong(max_line)), out)
+        end
+        open_more(st, chunk, pos, n)
+        hold(st, pos == 1 and chunk or sub(chunk, pos))
+        return #out > 0 and out or EMPTY
+      end
+      local len = st.linelen + (nl - pos)
+      local cr
+      if nl > pos then cr = byte(chunk, nl - 1) == CR else cr = st.lastcr end
+      local ll = cr and len - 1 or len
+      if ll > max_line then
+        return refuse(self, st, fail_message(st.nlines + 1, toolong(max_line)), out)
+      end
+      if st.nlines + 1 > max_lines then
+        return refuse(self, st, fail_message(st.nlines + 1, toomany(max_lines)), out)
+      end
+      local head = st.head
+      if st.linelen < 4 then head = head .. sub(chunk, pos, pos + 3 - st.linelen) end
+      hold(st, sub(chunk, pos, nl))
+      st.nlines, st.linelen, st.head, st.lastcr = st.nlines + 1, 0, "", false
+      pos = nl + 1
+      -- the reply ends with a line that is not "xyz-...", and the scan is
+      -- due at a line it will refuse: an empty line after text, a bad code
+      local done
+      if ll == 0 then
+        done = st.text
+      else
+        done = ll < 4 or not find(head, "^[1-5]%d%d%-")
+        st.text = true
+      end
+      if done then
+        local whole = concat(st.pieces, "", 1, st.npieces)
+        clear(st)
+        local r, err = scan(whole, 1, flags, max_line, max_lines)
+        if not r then return refuse(self, st, err, out) end
+        out[#out + 1] = r
+      end
+    end
+    -- nothing held: the rest of the chunk is scanned where it is, and the
+    -- start of a reply it ends with is kept
+    if pos <= n then
+      local rest = pos == 1 and chunk or sub(chunk, pos)
+      local list, at, err = scan_all(rest, flags, max_line, max_lines)
+      if not list then
+        for i = 1, #err do out[#out + 1] = err[i] end
+        return refuse(self, st, at, out)
+      end
+      for i = 1, #list do out[#out + 1] = list[i] end
+      if at <= #rest then hold_tail(st, rest, at) end
+    end
+    return #out > 0 and out or EMPTY
+  end
+
+  -- reader:finish() --> reply | nil | nil, err
+  local function finish(self)
+    checkreader(self, "finish")
+    local st = state(self)
+    if st.failed then return nil, self.err end
+    local left = concat(st.pieces, "", 1, st.npieces)
+    clear(st)
+    if only_line_ends(left, 1) then return nil end
+    local r, err = scan(left, 1, st.flags + M.EOF + M.WHOLE, st.max_line, st.max_lines)
+    if r then return r end
+    st.failed = true
+    self.err = err
+    return nil, err
+  end
+
+  -- reader:buffered() --> bytes held
+  local function buffered(self)
+    checkreader(self, "buffered")
+    return state(self).held
+  end
+
+  -- reader:reset() --> reader, with nothing held and no error
+  local function reset(self)
+    checkreader(self, "reset")
+    local st = state(self)
+    clear(st)
+    st.failed = false
+    self.err = nil
+    return self
+  end
+
+  -- state(flags, max_line, max_lines) --> a new state, with these options
+  local function make_state(flags, max_line, max_lines)
+    flags = checkinteger(flags, 1, "state")
+    max_line = checkinteger(max_line, 2, "state")
+    max_lines = checkinteger(max_lines, 3, "state")
+    if max_line <= 0 or max_lines <= 0 then argerror(2, "state", "bounds must be positive") end
+    return new_state(bit(flags, M.STRICT) and M.STRICT or 0, max_line, max_lines)
+  end
+
+  return feed, finish, buffered, reset, make_state
 end
 
 return M

@@ -7,13 +7,10 @@ local util = require("smtpcodes.util")
 
 local checktype, checkself, argerror, quote = util.checktype, util.checkself, util.argerror,
   util.quote
-local getmetatable, ipairs, pcall, require, setmetatable, type = getmetatable, ipairs, pcall,
-  require, setmetatable, type
+local ipairs, pcall, require, setmetatable, type = ipairs, pcall, require, setmetatable, type
 local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
-local concat = table.concat
-local byte, find, format, sub, upper = string.byte, string.find, string.format, string.sub,
-  string.upper
-local STRICT, EOF, WHOLE = core.STRICT, core.EOF, core.WHOLE
+local format, upper = string.format, string.upper
+local STRICT = core.STRICT
 
 local M = {}
 
@@ -23,21 +20,38 @@ local MAX_LINE, MAX_LINES = core.MAX_LINE, core.MAX_LINES
 
 -- Reply --------------------------------------------------------------------
 
---- A parsed reply: a plain table with the fields code, text, lines, class,
--- category, and enhanced and warnings when there are any. Method: status().
--- A reply without warnings answers `reply.warnings` with a new empty list,
--- which is not stored: what `pairs` shows never depends on what was read.
+--- A parsed reply: a plain table that stores code, text, class, category,
+-- and enhanced and warnings when there are any. Method: status().
+-- `reply.lines` is made from the text each time it is read (a new list:
+-- keep it in a local to use it more than once), and a reply without warnings
+-- answers `reply.warnings` with a new empty list; neither is stored, so what
+-- `pairs` shows never depends on what was read.
 local Reply = { __name = "smtpcodes.Reply" }
 M.Reply = Reply
 
-function Reply.__index(_, k)
+local gmatch = string.gmatch
+
+-- The lines of a reply: its text split at each "\n".
+local function lines_of(text)
+  local lines, n = {}, 0
+  for line in gmatch(text .. "\n", "(.-)\n") do
+    n = n + 1
+    lines[n] = line
+  end
+  return lines
+end
+
+function Reply.__index(r, k)
+  if k == "lines" then
+    local text = rawget(r, "text")
+    return type(text) == "string" and lines_of(text) or {}
+  end
   if k == "warnings" then return {} end
   return Reply[k]
 end
 
--- The scanner of the core: parse is smtpcodes.parse itself; scan reads one
--- reply, scan_all every complete reply of a stream.
-local parse, scan, scan_all = core.scanner(Reply, util.CLASS, util.CATEGORY)
+-- The scanner of the core: parse is smtpcodes.parse itself.
+local parse = core.scanner(Reply, util.CLASS, util.CATEGORY)
 
 local knowledge
 
@@ -73,7 +87,6 @@ local function options(opts, n, fname)
   return flags, bound("max_line", MAX_LINE), bound("max_lines", MAX_LINES)
 end
 
-local WHOLE_TEXT = EOF + WHOLE -- flags are distinct bits: + is |
 
 --- Parses one complete reply, single- or multi-line.
 -- @function parse
@@ -86,205 +99,63 @@ M.parse = parse
 
 --- A streaming reader: feed it bytes as they arrive, or let it read a
 -- socket. Methods: feed(chunk), receive(sock), finish(), reset(),
--- buffered().
+-- buffered(). A plain table: its fields are its options (flags, max_line,
+-- max_lines) and its state (state, and err after an error).
 --
--- One incremental state machine serves feed and receive. Replies that a
--- chunk holds whole are scanned by the core in one call; the reply still
--- open at the end of a chunk is held as its pieces, with what the scan has
--- learnt of it (its lines so far, the length and first bytes of its open
--- line), so that the next chunk is scanned from where the last one stopped
--- and every byte is looked at a bounded number of times whatever the
--- chunking. The held bytes are joined and scanned once, when the reply is
--- complete. Every line held counts toward the bounds, empty lines included,
--- so a reader holds at most about max_line * max_lines bytes.
+-- One incremental state machine, in the core, serves feed and receive.
+-- Replies that a chunk holds whole are scanned where they are, in one pass;
+-- the reply still open at the end of a chunk is held, with what the scan has
+-- learnt of it (its lines so far, its open line), so that the next chunk is
+-- scanned from where the last one stopped and every byte is looked at a
+-- bounded number of times whatever the chunking. The held bytes are scanned
+-- once, when the reply is complete. Every line held counts toward the
+-- bounds, empty lines included, so a reader holds at most about
+-- max_line * max_lines bytes.
 local Reader = { __name = "smtpcodes.Reader" }
 Reader.__index = Reader
 M.Reader = Reader
 
--- The state of a reader with nothing held.
-local function clear(self)
-  self.pieces, self.npieces, self.held = {}, 0, 0
-  self.nlines = 0        -- complete lines held
-  self.text = false      -- a held line has text (an empty line then ends the reply)
-  self.linelen = 0       -- bytes of the open line held
-  self.head = ""         -- the open line's first 4 bytes (fewer while it is shorter)
-  self.lastcr = false    -- the open line's last byte is CR
-end
+-- What feed returns when a chunk completes no reply: one shared empty list
+-- (no table is made for each chunk). Do not modify it: it raises.
+Reader.EMPTY = setmetatable({}, {
+  __newindex = function()
+    error("the empty list that reader:feed returns is shared: do not modify it", 2)
+  end,
+})
 
---- A new Reader.
+local feed, finish, buffered, reset, new_state = core.reader(Reader, Reply, util.CLASS,
+  util.CATEGORY)
+
+--- A new Reader. Its options are read when it is made.
 -- @tparam[opt] table opts strict, max_line, max_lines as for parse
 function M.reader(opts)
   local flags, max_line, max_lines = options(opts, 1, "reader")
-  local self = setmetatable({ flags = flags, max_line = max_line, max_lines = max_lines },
-    Reader)
-  clear(self)
-  return self
-end
-
-local function fail(self, err)
-  self.err = err
-  clear(self)
-  return nil, err
-end
-
-local function hold(self, piece)
-  local n = self.npieces + 1
-  self.npieces = n
-  self.pieces[n] = piece
-  self.held = self.held + #piece
-end
-
-local function toolong(self)
-  return fail(self, format("line %d: line longer than %d octets (max_line)", self.nlines + 1,
-    self.max_line))
-end
-
--- Takes in s[i..j], the start or more of the open line (no LF in it).
-local function open_more(self, s, i, j)
-  local len = self.linelen
-  if len < 4 then self.head = self.head .. sub(s, i, i + 3 - len) end
-  len = len + (j - i + 1)
-  self.linelen = len
-  self.lastcr = byte(s, j) == 13
-  -- a CR at the end may start the line end, which never counts
-  if len - (self.lastcr and 1 or 0) > self.max_line then return toolong(self) end
-  return true
-end
-
--- The open reply goes on in chunk from byte pos: the lines it completes are
--- counted and bounded, until the reply's final line. Returns the reply (or
--- false when the chunk ends first) and the position after it; or nil, err.
-local function resume(self, chunk, pos)
-  local n, start = #chunk, pos -- chunk[start..] is not held yet
-  while true do
-    local nl = find(chunk, "\n", pos, true)
-    if not nl then
-      if pos <= n then
-        local ok, err = open_more(self, chunk, pos, n)
-        if not ok then return nil, err end
-      end
-      if start <= n then hold(self, start == 1 and chunk or sub(chunk, start)) end
-      return false, n + 1
-    end
-    -- the open line ends at nl: its length without the line end, and its
-    -- first 4 bytes
-    local len = self.linelen + (nl - pos)
-    local cr
-    if nl > pos then cr = byte(chunk, nl - 1) == 13 else cr = self.lastcr end
-    local ll = cr and len - 1 or len
-    local head = self.head
-    if self.linelen < 4 then head = head .. sub(chunk, pos, pos + 3 - self.linelen) end
-    if ll > self.max_line then return toolong(self) end
-    local nlines = self.nlines + 1
-    if nlines > self.max_lines then
-      return fail(self, format("line %d: more than %d lines in one reply (max_lines)", nlines,
-        self.max_lines))
-    end
-    self.nlines, self.linelen, self.head, self.lastcr = nlines, 0, "", false
-    -- the reply ends with a line that is not "xyz-...", and the scan is due
-    -- at a line it will refuse: an empty line after text, a bad code
-    if (ll == 0 and self.text) or (ll > 0 and (ll < 4 or not find(head, "^[1-5]%d%d%-"))) then
-      hold(self, sub(chunk, start, nl))
-      local whole = concat(self.pieces, "", 1, self.npieces)
-      clear(self)
-      local r, err = scan(whole, 1, self.flags, self.max_line, self.max_lines)
-      if not r then return fail(self, err) end
-      return r, nl + 1
-    end
-    if ll > 0 then self.text = true end
-    pos = nl + 1
-  end
-end
-
--- Starts holding the unfinished reply s[pos..]: what the scan learns of it.
-local function hold_tail(self, s, pos)
-  local n = #s
-  local start = pos
-  while true do
-    local nl = find(s, "\n", pos, true)
-    if not nl then break end
-    local ll = nl - pos
-    if ll > 0 and byte(s, nl - 1) == 13 then ll = ll - 1 end
-    self.nlines = self.nlines + 1
-    if ll > 0 then self.text = true end
-    pos = nl + 1
-  end
-  if pos <= n then open_more(self, s, pos, n) end -- within bounds: the core has checked
-  hold(self, start == 1 and s or sub(s, start))
-end
-
--- feed without the argument checks; out receives the replies.
-local function feed(self, chunk, out)
-  local pos, nout = 1, #out
-  if self.held > 0 then
-    local r, at = resume(self, chunk, 1)
-    if r == nil then return nil, at end
-    if not r then return out end
-    nout = nout + 1
-    out[nout] = r
-    pos = at
-  end
-  if pos > #chunk then return out end
-  local rest = pos == 1 and chunk or sub(chunk, pos)
-  if not find(rest, "\n", 1, true) then
-    -- only the start of a line: just its bound to check
-    local ok, err = open_more(self, rest, 1, #rest)
-    if not ok then return nil, err end
-    hold(self, rest)
-    return out
-  end
-  local list, at, err = scan_all(rest, self.flags, self.max_line, self.max_lines)
-  if not list then
-    for i = 1, #err do out[nout + i] = err[i] end
-    return fail(self, at)
-  end
-  for i = 1, #list do out[nout + i] = list[i] end
-  if at <= #rest then hold_tail(self, rest, at) end
-  return out
+  return setmetatable({ flags = flags, max_line = max_line, max_lines = max_lines,
+    state = new_state(flags, max_line, max_lines) }, Reader)
 end
 
 --- Feeds the next bytes of the stream.
+-- @function Reader:feed
 -- @tparam string chunk any number of bytes
--- @return the list of replies this chunk completed (maybe empty), in order;
---   or nil, the error, and the list of replies completed before it. After an
---   error the reader keeps returning it until reset().
-function Reader:feed(chunk)
-  if getmetatable(self) ~= Reader then checkself(self, Reader, "feed") end
-  if type(chunk) ~= "string" then checktype(chunk, 1, "feed", "string") end
-  if self.err then return nil, self.err, {} end
-  local out = {}
-  local ok, err = feed(self, chunk, out)
-  if not ok then return nil, err, out end
-  return out
-end
+-- @return the list of replies this chunk completed, in order (when there is
+--   none, the shared empty list Reader.EMPTY); or nil, the error, and the
+--   list of replies completed before it. After an error the reader keeps
+--   returning it until reset().
+Reader.feed = feed
 
 --- Ends the stream: returns the reply whose last line came without a line
 -- end before the peer closed; nil when nothing but line ends is left; nil
 -- and an error for an unfinished reply.
-function Reader:finish()
-  checkself(self, Reader, "finish")
-  if self.err then return nil, self.err end
-  local left = concat(self.pieces, "", 1, self.npieces)
-  clear(self)
-  if not find(left, "[^\r\n]") then return nil end
-  local r, err = scan(left, 1, self.flags + WHOLE_TEXT, self.max_line, self.max_lines)
-  if r then return r end
-  return fail(self, err)
-end
-
---- Forgets any buffered bytes and any error.
-function Reader:reset()
-  checkself(self, Reader, "reset")
-  clear(self)
-  self.err = nil
-  return self
-end
+-- @function Reader:finish
+Reader.finish = finish
 
 --- Number of bytes held: the start of a reply not yet complete.
-function Reader:buffered()
-  checkself(self, Reader, "buffered")
-  return self.held
-end
+-- @function Reader:buffered
+Reader.buffered = buffered
+
+--- Forgets any held bytes and any error; returns the reader.
+-- @function Reader:reset
+Reader.reset = reset
 
 -- One line from the socket; a socket that raises is reported, not passed on.
 local function receive_line(sock)
@@ -310,15 +181,19 @@ function Reader:receive(sock)
       return nil, "receive raised an error: " .. (type(line) == "string" and line or type(line))
     end
     if type(line) ~= "string" then
-      if line ~= nil then return fail(self, "receive returned a " .. type(line)) end
+      if line ~= nil then
+        reset(self)
+        self.err = "receive returned a " .. type(line)
+        return nil, self.err
+      end
       if type(partial) == "string" and partial ~= "" then
-        local fed, ferr = feed(self, partial, {})
+        local fed, ferr = feed(self, partial)
         if not fed then return nil, ferr end
       end
       return nil, type(err) == "string" and err or "receive failed"
     end
     -- LuaSocket hands the line without its line end
-    local out, ferr = feed(self, line .. "\r\n", {})
+    local out, ferr = feed(self, line .. "\r\n")
     if not out then return nil, ferr end
     if out[1] then return out[1] end
   end
