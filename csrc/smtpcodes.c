@@ -807,7 +807,7 @@ static int l_scan_all(lua_State *L) {
  * of the reply still open with what the scan has learnt of them, so that
  * the next chunk is scanned from where the last one stopped. A full
  * userdata (memory Lua owns, so that nothing leaks when an error is raised)
- * with a metatable of its own, grown by doubling into a new one. */
+ * with a metatable of its own, grown fourfold into a new one. */
 typedef struct sc_held {
   lua_Integer max_line, max_lines;
   int flags;          /* SC_STRICT or 0 */
@@ -873,7 +873,9 @@ static sc_held *sc_room(lua_State *L, sc_held *h, size_t need) {
   sc_held *g;
   size_t cap;
   if (h->cap >= need) return h;
-  cap = h->cap * 2 > need ? h->cap * 2 : need;
+  /* by four: a long reply is copied into few new states (each one a large
+   * allocation, whose pages are all touched again) */
+  cap = h->cap * 4 > need ? h->cap * 4 : need;
   lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
   g = sc_newstate(L, cap);
   memcpy(g, h, sizeof *g);
