@@ -441,8 +441,8 @@ static size_t sc_last_final(const char *s, size_t len) {
 
 /* Scans one reply of s starting at byte offset *pos. SC_REPLY: pushes the
  * reply table (with the Reply metatable: fields code, text (the lines joined
- * by "\n"), and enhanced and warnings when there are any; lines and the
- * others are made in Lua on first use) and moves *pos past it. SC_MORE: s
+ * by "\n"), class, category, and enhanced and warnings when there are any;
+ * lines are made from the text in Lua when read) and moves *pos past it. SC_MORE: s
  * ends before the reply does and SC_EOF is not set; pushes nothing and sets
  * *open to the length of the unterminated line. SC_ERROR: pushes a message
  * naming the line and the fault. The text is built in one buffer: a reply

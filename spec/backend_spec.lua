@@ -109,13 +109,7 @@ local function compare(s, label)
   end
 end
 
-local function files(dir)
-  local list = {}
-  for name in support.run("ls " .. dir):gmatch("[^\n]+") do
-    if name:find("%.txt$") then list[#list + 1] = dir .. name end
-  end
-  return list
-end
+local files = support.files
 
 -- Pieces that random replies are made of: valid lines, sloppy ones and
 -- hostile bytes.

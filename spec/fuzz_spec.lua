@@ -4,13 +4,7 @@
 local sc = require("smtpcodes")
 local support = require("spec.support")
 
-local function files(dir)
-  local list = {}
-  for name in support.run("ls " .. dir):gmatch("[^\n]+") do
-    if name:find("%.txt$") then list[#list + 1] = dir .. name end
-  end
-  return list
-end
+local files = support.files
 
 local inputs = files("spec/fixtures/fuzz/")
 for _, f in ipairs(files("spec/fixtures/replies/")) do inputs[#inputs + 1] = f end

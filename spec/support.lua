@@ -129,6 +129,16 @@ function M.execute(cmd)
   return ok == true or ok == 0
 end
 
+-- The .txt files of a folder of the repository ("spec/fixtures/fuzz/"), as
+-- paths, sorted.
+function M.files(dir)
+  local list = {}
+  for name in M.run("ls " .. dir):gmatch("[^\n]+") do
+    if name:find("%.txt$") then list[#list + 1] = dir .. name end
+  end
+  return list
+end
+
 -- Copies the source tree (without .git and build/) into dir; true on success.
 function M.copy_source(dir)
   return M.execute(("mkdir -p %s && tar -cf - --exclude=./.git --exclude=./build "
