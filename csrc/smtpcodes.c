@@ -439,6 +439,15 @@ static size_t sc_last_final(const char *s, size_t len) {
   return 0;
 }
 
+/* Notes deviation w at line n, unless it was seen before. */
+#define SC_WARN(w, n) \
+  do { \
+    if (!(seen & (1u << (w)))) { \
+      seen |= 1u << (w); \
+      wline[w] = (n); \
+    } \
+  } while (0)
+
 /* Scans one reply of s starting at byte offset *pos. SC_REPLY: pushes the
  * reply table (with the Reply metatable: fields code, text (the lines joined
  * by "\n"), class, category, and enhanced and warnings when there are any;
@@ -449,8 +458,9 @@ static size_t sc_last_final(const char *s, size_t len) {
  * of any number of lines makes one string. */
 static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int flags,
                    lua_Integer max_line, lua_Integer max_lines, size_t *open) {
-  int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0, i;
-  int wline[W_COUNT];
+  int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0;
+  int wline[W_COUNT] = {0};           /* the first line of each deviation seen */
+  unsigned seen = 0;               /* bit w: deviation w was seen */
   const char *enh = NULL, *last_enh = NULL;  /* first and final-line enhanced codes */
   size_t enhn = 0, last_enhn = 0;
   int enh_lines = 0, missing_line = 0;
@@ -464,7 +474,6 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
   const char *first = NULL;
   size_t firstn = 0;
 
-  for (i = 0; i < W_COUNT; i++) wline[i] = 0;
   while (!final) {
     const char *lp = s + at, *nl, *text;
     size_t rest = len - at, ll, adv, tn, en;
@@ -484,14 +493,14 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       }
       adv = rest;
       ll = sc_openlen(lp, rest); /* "250 ok\r" has the text of "250 ok\r\n" */
-      if (!wline[W_NOEOL]) wline[W_NOEOL] = lineno + 1;
+      SC_WARN(W_NOEOL, lineno + 1);
     } else {
       ll = (size_t)(nl - lp);
       adv = ll + 1;
       if (ll > 0 && lp[ll - 1] == '\r')
         ll--;
-      else if (!wline[W_LF])
-        wline[W_LF] = lineno + 1;
+      else
+        SC_WARN(W_LF, lineno + 1);
     }
     lineno++;
     if (ll > (size_t)max_line)
@@ -500,11 +509,11 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       return sc_fail(L, lineno, sc_toomany(L, max_lines), NULL, 0);
     if (ll == 0) {
       if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
-      if (!wline[W_EMPTY]) wline[W_EMPTY] = lineno;
+      SC_WARN(W_EMPTY, lineno);
       at += adv;
       continue;
     }
-    if (ll + 2 > SC_RFC_LINE && !wline[W_LONG]) wline[W_LONG] = lineno;
+    if (ll + 2 > SC_RFC_LINE) SC_WARN(W_LONG, lineno);
 
     /* the code: exactly three digits, RFC 5321 4.2 grammar */
     if (!SC_ISDIGIT(lp[0])) return sc_fail(L, lineno, "no reply code", lp, ll);
@@ -513,7 +522,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     if (lp[0] == '0' || lp[0] > '5')
       return sc_fail(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
     /* some sites answer 571: taken by its first digit, with a warning */
-    if (lp[1] > '5' && !wline[W_DIGIT]) wline[W_DIGIT] = lineno;
+    if (lp[1] > '5') SC_WARN(W_DIGIT, lineno);
     c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
     bare = ll == 3;
     if (!bare && lp[3] != ' ' && lp[3] != '-')
@@ -522,8 +531,8 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     nlines++;
     if (first_code < 0)
       first_code = c;
-    else if (c != first_code && !wline[W_CODES])
-      wline[W_CODES] = lineno;
+    else if (c != first_code)
+      SC_WARN(W_CODES, lineno);
     code = c;
 
     /* the text, with its enhanced code (RFC 2034 4) taken off */
@@ -531,15 +540,15 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     tn = bare ? 0 : ll - 4;
     en = sc_enhanced_len(text, tn);
     if (en > 0 && text[0] != lp[0]) {
-      if (!wline[W_ECLASS]) wline[W_ECLASS] = lineno;
+      SC_WARN(W_ECLASS, lineno);
       en = 0;
     }
     if (en > 0) {
       if (enh == NULL) {
         enh = text;
         enhn = en;
-      } else if ((en != enhn || memcmp(enh, text, en) != 0) && !wline[W_EDIFF]) {
-        wline[W_EDIFF] = lineno;
+      } else if (!(seen & (1u << W_EDIFF)) && (en != enhn || memcmp(enh, text, en) != 0)) {
+        SC_WARN(W_EDIFF, lineno);
       }
       if (final) {
         last_enh = text;
@@ -581,7 +590,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0 &&
           ((size_t)(nx - s) + 3 == len || !SC_ISDIGIT(nx[3]))) {
         int w = bare ? W_BARE : W_AFTER;
-        if (!wline[w]) wline[w] = lineno + (bare ? 0 : 1);
+        SC_WARN(w, lineno + (bare ? 0 : 1));
         final = 0;
       }
     }
@@ -590,7 +599,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
   if (flags & SC_WHOLE) {
     if (!sc_only_line_ends(s, at, len))
       return sc_fail(L, lineno + 1, "more text after the final line", s + at, len - at);
-    if (at < len && !wline[W_EMPTY]) wline[W_EMPTY] = lineno + 1;
+    if (at < len) SC_WARN(W_EMPTY, lineno + 1);
     at = len;
   }
 
@@ -600,18 +609,18 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
     enhn = last_enhn;
   }
   if (enh != NULL) {
-    if (enh_lines < nlines && !wline[W_EPARTIAL]) wline[W_EPARTIAL] = missing_line;
+    if (enh_lines < nlines) SC_WARN(W_EPARTIAL, missing_line);
     if (enh[0] - '0' != code / 100) {
-      if (!wline[W_ECLASS]) wline[W_ECLASS] = lineno;
+      SC_WARN(W_ECLASS, lineno);
       enh = NULL;
     }
   }
 
   /* warnings: errors in strict mode */
   {
-    int nwarn = 0, firstw = -1;
-    for (i = 0; i < W_COUNT; i++) {
-      if (wline[i]) {
+    int nwarn = 0, firstw = -1, i;
+    for (i = 0; seen != 0 && i < W_COUNT; i++) {
+      if (seen & (1u << i)) {
         nwarn++;
         if (firstw < 0 || wline[i] < wline[firstw]) firstw = i;
       }
@@ -650,7 +659,7 @@ static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int fla
       sc_pushkey(L, U_WARNINGS);
       lua_createtable(L, nwarn, 0);
       for (i = 0; i < W_COUNT; i++) {
-        if (wline[i]) {
+        if (seen & (1u << i)) {
           lua_pushfstring(L, sc_warnings[i], wline[i]);
           lua_rawseti(L, -2, ++n);
         }
