@@ -3,8 +3,8 @@
  * server bytes: the three functions of core.scanner. The input is a byte
  * stream as a server might send it. It is read with scan_all (the streaming
  * reader's path) under default and tiny bounds, strict or not; reply after
- * reply with scan in every mode; and whole with parse, with and without
- * options. None may raise on such input (a raise aborts, and libFuzzer
+ * reply with scan in every mode; whole with parse, with and without
+ * options; and by the reader's state machine, in chunks of several sizes. None may raise on such input (a raise aborts, and libFuzzer
  * reports it), and what they return must hold together.
  */
 #include <stdint.h>
@@ -42,6 +42,34 @@ static lua_State *state(void) {
     lua_pushinteger(L, 4);
     lua_setfield(L, -2, "max_lines");
     lua_setglobal(L, "opts");
+    /* feed(s): the reader's state machine on s, in chunks of 1, 3, 64 and
+     * all bytes, under default and tiny bounds, strict or not, then finish;
+     * whatever it returns must hold together */
+    if (luaL_loadstring(L,
+          "local core = ...\n"
+          "local R = { __index = {} }\n"
+          "local feed, finish, buffered, reset, state = core.reader(R, {},\n"
+          "  {'p', 'c', 'i', 't', 'f'}, {[0] = 's', 'i', 'c', 'u', 'u', 'm'})\n"
+          "return function(s)\n"
+          "  for _, size in ipairs { 1, 3, 64, #s + 1 } do\n"
+          "    for _, o in ipairs { { 0, 4096, 256 }, { 1, 16, 4 } } do\n"
+          "      local r = setmetatable({ state = state(o[1], o[2], o[3]) }, R)\n"
+          "      for i = 1, #s, size do\n"
+          "        local out, err = feed(r, s:sub(i, i + size - 1))\n"
+          "        if not out then assert(type(err) == 'string') break end\n"
+          "        for _, x in ipairs(out) do assert(x.code >= 100 and x.text) end\n"
+          "        assert(buffered(r) <= o[2] * o[3] + o[2] + 2)\n"
+          "      end\n"
+          "      local x, err = finish(r)\n"
+          "      assert(x == nil or x.code, err)\n"
+          "      reset(r)\n"
+          "    end\n"
+          "  end\n"
+          "end") != LUA_OK)
+      abort();
+    luaL_requiref(L, "smtpcodes.core", luaopen_smtpcodes_core, 0);
+    lua_call(L, 1, 1);
+    lua_setglobal(L, "feed");
   }
   return L;
 }
@@ -58,8 +86,8 @@ static void check_reply(lua_State *L, int idx) {
   lua_getfield(L, idx, "code");
   code = lua_tointeger(L, -1);
   if (code < 100 || code > 599) abort();
-  lua_getfield(L, idx, "lines");
-  if (!lua_istable(L, -1)) abort();
+  lua_getfield(L, idx, "class");
+  if (!lua_isstring(L, -1)) abort();
   lua_pop(L, 1);
   lua_getfield(L, idx, "text");
   if (!lua_isstring(L, -1)) abort();
@@ -142,6 +170,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   with_parse(L, 0);
   with_parse(L, 1);
+  lua_getglobal(L, "feed");
+  lua_pushvalue(L, 1);
+  call(L, 1, 0);
   lua_settop(L, 0);
   lua_gc(L, LUA_GCCOLLECT, 0);
   return 0;

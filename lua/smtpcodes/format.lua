@@ -68,6 +68,17 @@ local function wrap(line, room, out)
   out[#out + 1] = line
 end
 
+-- The enhanced status code (RFC 3463 §2) a line of text begins with, and the
+-- rest of the line; nil when it begins with none.
+local function leading_enhanced(line)
+  local e, s, d, rest = line:match("^([245]%.(%d+)%.(%d+))(.*)$")
+  if not e or #s > 3 or #d > 3 or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0"))
+      or not (rest == "" or find(rest, "^[ \t]")) then
+    return nil
+  end
+  return e, rest
+end
+
 --- The wire form of a reply.
 -- @param code 200 to 599, as a number or a string (the spellings lookup takes)
 -- @tparam[opt] string enhanced "5.1.1"; its class must match the code's. A
@@ -80,17 +91,6 @@ end
 -- @treturn string the reply, every line ending in CRLF
 -- Raises for a code outside 200-599, a malformed enhanced code or one of
 -- another class, a control character (CR, NUL, ...) in the text.
--- The enhanced status code (RFC 3463 §2) a line of text begins with, and the
--- rest of the line; nil when it begins with none.
-local function leading_enhanced(line)
-  local e, s, d, rest = line:match("^([245]%.(%d+)%.(%d+))(.*)$")
-  if not e or #s > 3 or #d > 3 or (#s > 1 and find(s, "^0")) or (#d > 1 and find(d, "^0"))
-      or not (rest == "" or find(rest, "^[ \t]")) then
-    return nil
-  end
-  return e, rest
-end
-
 function M.format(code, ...)
   local n = select("#", ...)
   local a, b, c = ...
