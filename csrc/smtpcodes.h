@@ -58,7 +58,7 @@ typedef struct sc_command {
 /* A bounce reason and whether it is hard, soft or follows the class. */
 typedef struct sc_reason {
   const char *name;
-  const char *kind;        /* "hard", "soft" or "class" */
+  const char *kind;        /* "hard" (the address is bad) or "soft" */
   const char *description;
 } sc_reason;
 

@@ -343,8 +343,8 @@ for _, r in ipairs(rows("reasons.tsv", 3)) do
   local name, kind = r[1], r[2]
   if not name:find("^[%l_]+$") then fail("bad reason name %q", name) end
   if vocabulary[name] then fail("duplicate reason %s", name) end
-  if kind ~= "hard" and kind ~= "soft" and kind ~= "class" then
-    fail("kind must be hard, soft or class, not %q", kind)
+  if kind ~= "hard" and kind ~= "soft" then
+    fail("kind must be hard or soft, not %q", kind)
   end
   vocabulary[name] = true
   reasons[#reasons + 1] = { name, kind, r[3] }

@@ -93,73 +93,70 @@ local function compile_rules()
   rules = { enhanced = {}, basic = {}, phrase = {} }
   for _, r in ipairs(core.rules()) do
     local rule = { key = r[2], command = r[3] or nil, reason = r[4], strong = r[5], ref = r[6] }
-    if r[1] == "enhanced" then
-      rules.enhanced[rule.key] = rule
-    elseif r[1] == "basic" then
-      local code = tointeger(tonumber(rule.key))
-      rules.basic[code] = rules.basic[code] or {}
-      local list = rules.basic[code]
-      list[#list + 1] = rule
-    else
+    if r[1] == "phrase" then
       rules.phrase[#rules.phrase + 1] = rule
+    else
+      local key = r[1] == "basic" and tointeger(tonumber(rule.key)) or rule.key
+      local into = rules[r[1]]
+      into[key] = into[key] or {}
+      local list = into[key]
+      list[#list + 1] = rule
     end
   end
 end
 
--- The reason of a failure reply, its kind and the rule that gave it.
+-- Of the rules for one key, the one for this command, else one for any.
+local function for_command(list, command)
+  if not list then return nil end
+  local best
+  for _, rule in ipairs(list) do
+    if rule.command == command then return rule end
+    if not rule.command and not best then best = rule end
+  end
+  return best
+end
+
+-- The reason of a failure reply and the rule that gave it. The evidence is
+-- weighed as data/reason-rules.tsv says: strong phrases (specific wording
+-- beats a generic code), then strong enhanced codes, then strong basic
+-- codes, then the first weak match; else "unknown".
 local function find_reason(code, enhanced, text, command)
   if not rules then compile_rules() end
-  local weak
-  -- 1. the enhanced code, else its subject's generic code (RFC 3463 2)
-  if enhanced then
-    local key = "X" .. enhanced:sub(2)
-    local rule = rules.enhanced[key]
-    if not rule then
-      rule = rules.enhanced[key:match("^X%.%d+") .. ".0"]
-      if rule and rule.strong then rule = { reason = rule.reason, ref = rule.ref } end
-    end
-    if rule then
-      if rule.strong then return rule end
-      weak = rule
-    end
-  end
-  -- 2. the basic code, a rule for this command before one for any command
-  local list = rules.basic[code]
-  if list then
-    local best
-    for _, rule in ipairs(list) do
-      if rule.command == command then
-        best = rule
-        break
-      elseif not rule.command and not best then
-        best = rule
-      end
-    end
-    if best then
-      if best.strong then return best end
-      weak = weak or best
-    end
-  end
-  -- 3. phrases, as plain case-insensitive substrings, in the data's order
+  local weak_phrase
+  -- 1. phrases, as plain case-insensitive substrings, in the data's order
   if type(text) == "string" and text ~= "" then
     local lowered = lower(text)
     for _, rule in ipairs(rules.phrase) do
       if (not rule.command or rule.command == command) and find(lowered, rule.key, 1, true) then
         if rule.strong then return rule end
-        weak = weak or rule
+        weak_phrase = weak_phrase or rule
       end
     end
   end
-  return weak or { reason = "unknown", ref = "RFC 5321 §4.2.1" }
+  -- 2. the enhanced code, else its subject's generic code (RFC 3463 2)
+  local from_enhanced
+  if enhanced then
+    local key = "X" .. enhanced:sub(2)
+    from_enhanced = for_command(rules.enhanced[key], command)
+    if not from_enhanced then
+      local generic = for_command(rules.enhanced[key:match("^X%.%d+") .. ".0"], command)
+      if generic then from_enhanced = { reason = generic.reason, ref = generic.ref } end
+    end
+    if from_enhanced and from_enhanced.strong then return from_enhanced end
+  end
+  -- 3. the basic code, a rule for this command before one for any command
+  local from_basic = for_command(rules.basic[code], command)
+  if from_basic and from_basic.strong then return from_basic end
+  return from_enhanced or from_basic or weak_phrase
+    or { reason = "unknown", ref = "RFC 5321 §4.2.1" }
 end
 
--- "hard" or "soft": by the reason, or by the class of the code for a reason
--- whose kind is "class" or that is not in the vocabulary (a policy's own).
-local function kind_of(reason, code)
+-- "hard" or "soft", by the reason: hard only for a reason that says the
+-- recipient address is bad; a reason outside the vocabulary (a policy's own)
+-- is soft.
+local function kind_of(reason)
   if not kinds then compile_rules() end
-  local kind = kinds[reason]
-  if kind == "hard" or kind == "soft" then return kind end
-  return code >= 500 and "hard" or "soft"
+  return kinds[reason] == "hard" and "hard" or "soft"
 end
 
 --- The bounce reason of a failure reply.
@@ -175,11 +172,11 @@ function M.reason(reply, command)
   if command ~= nil then name = command_of(command, 2, "reason") end
   if code < 400 then return nil end
   local rule = find_reason(code, enhanced, text, name)
-  return rule.reason, kind_of(rule.reason, code), rule.ref
+  return rule.reason, kind_of(rule.reason), rule.ref
 end
 
 --- The vocabulary of bounce reasons: a fresh list of
--- {name =, kind = "hard"|"soft"|"class", description =}.
+-- {name =, kind = "hard"|"soft", description =}.
 function M.reasons()
   local list = {}
   for i, r in ipairs(core.reasons()) do
@@ -419,7 +416,7 @@ function M.decide(command, reply, policy)
       reason = code >= 400 and find_reason(code, enhanced, text, name).reason or "unknown"
     end
     info.reason = reason
-    info.kind = kind_of(reason, code)
+    info.kind = kind_of(reason)
   end
   return action, info
 end

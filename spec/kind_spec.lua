@@ -1,0 +1,85 @@
+-- What "hard" means: the recipient address itself is bad (unknown user,
+-- unknown or mail-less domain, an address that moved), so a list should
+-- stop mailing it. Everything else is "soft": a disabled or inactive
+-- mailbox, and 5xx refusals for spam, policy, reputation, size or
+-- authentication, where the address is fine and the sender or the message is
+-- the problem (Sisimai's hardbounce; see shared reference bounce-reasons.md).
+local sc = require("smtpcodes")
+
+local function kind(text, command)
+  local reason, k = sc.reason(assert(sc.parse(text)), command)
+  return k, reason
+end
+
+describe("the kind of a bounce", function()
+  it("is hard only for reasons that say the address is bad", function()
+    local hard = {}
+    for _, r in ipairs(sc.reasons()) do
+      assert.truthy(r.kind == "hard" or r.kind == "soft", r.name .. " " .. r.kind)
+      if r.kind == "hard" then hard[#hard + 1] = r.name end
+    end
+    table.sort(hard)
+    assert.are.same({ "host_unknown", "user_unknown" }, hard)
+  end)
+
+  it("is hard for an unknown user, an unknown domain and an address that moved", function()
+    assert.are.equal("hard", (kind("550 5.1.1 <x@example.org>: no such user\r\n", "RCPT")))
+    assert.are.equal("hard", (kind("550 5.1.2 bad destination system\r\n", "RCPT")))
+    assert.are.equal("hard", (kind("550 5.1.6 mailbox has moved\r\n", "RCPT")))
+    assert.are.equal("hard", (kind("556 5.1.10 null MX\r\n", "RCPT")))
+  end)
+
+  it("is soft for spam, policy, reputation, size and authentication refusals", function()
+    for _, text in ipairs {
+      "550 5.7.1 Message rejected as spam\r\n",
+      "554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org\r\n",
+      "550 5.7.26 Unauthenticated email from example.com is not accepted due to DMARC\r\n",
+      "552 5.3.4 Message size exceeds fixed maximum message size\r\n",
+      "550 5.7.0 Local policy violation\r\n",
+      "554 5.7.9 Message not accepted for policy reasons\r\n",
+      "530 5.7.0 Must issue a STARTTLS command first\r\n",
+      "550 5.2.1 The email account that you tried to reach is disabled\r\n",
+      "550 Administrative prohibition\r\n",
+    } do
+      assert.are.equal("soft", (kind(text, "RCPT")), text)
+    end
+  end)
+
+  it("is soft for a disabled or inactive mailbox (it may come back)", function()
+    assert.are.same({ "soft", "mailbox_disabled" }, { kind("550 5.2.1 mailbox disabled\r\n") })
+  end)
+
+  it("is what decide reports too", function()
+    local _, info = sc.decide("DATA_END", sc.parse("550 5.7.1 Message rejected as spam\r\n"))
+    assert.are.equal("soft", info.kind)
+    _, info = sc.decide("RCPT", sc.parse("550 5.1.1 no such user\r\n"))
+    assert.are.equal("hard", info.kind)
+  end)
+end)
+
+describe("sender_auth", function()
+  it("is the reason of SPF, DKIM and DMARC failures (X.7.20 to X.7.24, X.7.26)", function()
+    for _, st in ipairs { "5.7.20", "5.7.21", "5.7.22", "5.7.23", "5.7.24", "5.7.26" } do
+      local reason, k = sc.reason(sc.parse("550 " .. st .. " x\r\n"))
+      assert.are.same({ "sender_auth", "soft" }, { reason, k }, st)
+    end
+  end)
+
+  it("is distinct from auth_failed, which 5.7.8, 5.7.9 and 5.7.13 mean only to AUTH", function()
+    assert.are.equal("auth_failed", (sc.reason(sc.parse("535 5.7.8 bad credentials\r\n"), "AUTH")))
+    assert.are.equal("auth_failed", (sc.reason(sc.parse("534 5.7.9 too weak\r\n"), "AUTH")))
+    assert.are_not.equal("auth_failed",
+      (sc.reason(sc.parse("554 5.7.9 Message not accepted for policy reasons\r\n"), "DATA_END")))
+    assert.are_not.equal("auth_failed",
+      (sc.reason(sc.parse("550 5.7.13 user account disabled\r\n"), "RCPT")))
+  end)
+end)
+
+describe("user_unknown", function()
+  it("needs positive evidence: a bare 550 to RCPT is not an unknown user", function()
+    assert.are_not.equal("user_unknown", (sc.reason(550, "RCPT")))
+    assert.are_not.equal("user_unknown", (sc.reason(sc.parse("550 Administrative prohibition\r\n"),
+      "RCPT")))
+    assert.are.equal("user_unknown", (sc.reason(sc.parse("550 No such user here\r\n"), "RCPT")))
+  end)
+end)
