@@ -103,7 +103,7 @@ describe("bin/smtpcodes", function()
       { "'<a>'", "smtpcodes: '<a>' is no code, reply or command name" },
       { "99", "smtpcodes: invalid code '99': a reply code has three digits" },
       { "--profile rfc2821 rcpt", "smtpcodes: unknown profile 'rfc2821'" },
-      { "'550-oops'", "smtpcodes: line 1: incomplete reply" },
+      { "'550-oops'", "smtpcodes: no SMTP reply in the text: line 1: incomplete reply" },
     }
     for _, case in ipairs(cases) do
       local out, err, status = cli(case[1])
@@ -159,7 +159,8 @@ describe("bin/smtpcodes with several things to explain", function()
         .. "as in 5.1.1)",
       "smtpcodes: unknown command 'TURN' in profile rfc5321 (profile rfc821 has it: try -p "
         .. "rfc821)",
-      "smtpcodes: line 1: incomplete reply: no final line after this one",
+      "smtpcodes: no SMTP reply in the text: line 1: incomplete reply: no final line after "
+        .. "this one",
     }, lines)
     out, err, status = cli("550 221")
     assert.are.equal(0, status, err .. out)

@@ -83,3 +83,42 @@ describe("user_unknown", function()
     assert.are.equal("user_unknown", (sc.reason(sc.parse("550 No such user here\r\n"), "RCPT")))
   end)
 end)
+
+describe("reasons on real providers' replies", function()
+  -- the replies a trial with real providers' texts got wrong
+  local CASES = {
+    { "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) "
+      .. "[BN1NAM02FT022.eop-nam02.prod.protection.outlook.com]", "user_unknown" },
+    { "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+      "user_unknown" },
+    { "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0]",
+      "user_unknown" },
+    { "550 Administrative prohibition", "policy" },
+    { "550-5.2.1 The user you are trying to contact is receiving mail at a rate that "
+      .. "550-5.2.1 prevents additional messages from being delivered. For more "
+      .. "550 5.2.1 information, visit https://support.google.com/mail/?p=ReceivingRate - gsmtp",
+      "rate_limited" },
+    { "452 4.4.5 Insufficient disk space; try again later", "system" },
+  }
+  for _, case in ipairs(CASES) do
+    it("reads " .. case[1]:sub(1, 50), function()
+      assert.are.equal(case[2], (sc.reason(case[1], "RCPT")))
+    end)
+  end
+end)
+
+describe("smtpcodes.reason on raw text", function()
+  it("takes a number or three digits as a code, and any other string as reply text", function()
+    assert.are.equal((sc.reason(550)), (sc.reason("550")))
+    assert.are.equal("user_unknown", (sc.reason("550 5.1.1 no such user")))
+    assert.are.equal("user_unknown", (sc.reason("  550-5.1.1 first\r\n  550 5.1.1 second\r\n")))
+  end)
+
+  it("answers nil and a message for text that holds no reply, and never raises on it", function()
+    for _, bad in ipairs { "", "hello", "55", "\0\1\2", ("x"):rep(10000), "5.1.1" } do
+      local r, err = sc.reason(bad)
+      assert.is_nil(r, bad)
+      assert.is_string(err, bad)
+    end
+  end)
+end)

@@ -99,8 +99,11 @@ local function check_refs(refs, phrase)
   if refs == "" then fail("missing reference") end
   if phrase and refs == "server wording" then return refs end
   for ref in (refs .. "; "):gmatch("(.-); ") do
-    if not (ref:find("^RFC %d+") or ref:find("^IANA ") or ref:find("^draft%-")) then
-      fail("reference %q is not 'RFC n', 'IANA ...' or 'draft-...'", ref)
+    -- a phrase may also come from a provider's published documentation
+    local provider = phrase and ref:find("^provider [^:]+: .")
+    if not (ref:find("^RFC %d+") or ref:find("^IANA ") or ref:find("^draft%-") or provider) then
+      fail("reference %q is not 'RFC n', 'IANA ...', 'draft-...' or (for a phrase) "
+        .. "'provider NAME: document'", ref)
     end
   end
   return refs

@@ -160,19 +160,51 @@ local function kind_of(reason)
 end
 
 --- The bounce reason of a failure reply.
--- @param reply a Reply, a Code or a reply code
+-- @param reply a Reply, a Code, a reply code (a number, or a string of three
+--   digits), or any other string: a reply's raw text (untrusted: nil and a
+--   message when it holds no reply)
 -- @tparam[opt] string command the command the reply answered
 -- @treturn string reason, from the vocabulary of `smtpcodes.reasons()`,
 --   or nil for a reply that is no failure (1yz, 2yz, 3yz)
 -- @treturn string "hard" or "soft"
 -- @treturn string the rule that decided
 function M.reason(reply, command)
+  if type(reply) == "string" and not reply:find("^%d%d%d$") then
+    -- untrusted reply text: read as parse reads it, or refused with nil, err
+    local r, err = M.reply_text(reply)
+    if not r then return nil, err end
+    reply = r
+  end
   local code, enhanced, text = reply_of(reply, 1, "reason")
   local name
   if command ~= nil then name = command_of(command, 2, "reason") end
   if code < 400 then return nil end
   local rule = find_reason(code, enhanced, text, name)
   return rule.reason, kind_of(rule.reason), rule.ref
+end
+
+--- A Reply from a reply's raw text, as people and logs have it: whole or
+-- multi-line, with or without line ends, indented, or flattened onto one
+-- line ("550-5.1.1 a 550-5.1.1 b 550 5.1.1 c", as logs and DSNs write it).
+-- nil and a message when the text holds no reply. Never raises on the text.
+function M.reply_text(s)
+  local parse = require("smtpcodes.reply").parse
+  local text = s:gsub("^%s+", ""):gsub("%s+$", "")
+  local r, err = parse(text)
+  if r then return r end
+  -- flattened: the same code, then "-" or " ", where each line began
+  local code = text:match("^(%d%d%d)[ %-]")
+  if code and not text:find("[\r\n]") then
+    local lines = text:gsub("%s+(" .. code .. "[ %-])", "\r\n%1")
+    r = parse(lines)
+    if r then return r end
+  end
+  -- indented lines, as a bounce quotes them
+  if text:find("\n") then
+    r = parse((text:gsub("\n[ \t]+", "\n")))
+    if r then return r end
+  end
+  return nil, "no SMTP reply in the text: " .. err
 end
 
 --- The vocabulary of bounce reasons: a fresh list of
