@@ -122,3 +122,37 @@ describe("smtpcodes.reason on raw text", function()
     end
   end)
 end)
+
+describe("a policy's own reason rules", function()
+  it("add or override reasons in a few lines, for policy:reason and decide", function()
+    local p = sc.policy {
+      reasons = {
+        ["mailbox is frozen"] = "mailbox_disabled",
+        ["5.7.1"] = "spam",
+        [554] = "content",
+        ["our own wording"] = "site_rule",
+      },
+    }
+    local reason, k = p:reason("550 5.1.1 user unknown, mailbox is frozen", "RCPT")
+    assert.are.same({ "mailbox_disabled", "soft" }, { reason, k })
+    assert.are.equal("spam", (p:reason("550 5.7.1 refused")))
+    assert.are.equal("content", (p:reason(554)))
+    reason, k = p:reason("550 our own wording")
+    assert.are.same({ "site_rule", "soft" }, { reason, k })
+    -- the built-in rules for the rest, and the plain reason is unchanged
+    assert.are.equal("user_unknown", (p:reason("550 5.1.1 no such user")))
+    assert.are.equal("policy", (sc.reason("550 5.7.1 refused")))
+    local _, info = p:decide("DATA_END", sc.parse("550 5.7.1 refused\r\n"))
+    assert.are.equal("spam", info.reason)
+  end)
+
+  it("are refused, naming the key, when malformed", function()
+    assert.has_error(function() sc.policy { reasons = 5 } end,
+      "bad argument #1 to 'policy' (overrides.reasons must be a table)")
+    assert.has_error(function() sc.policy { reasons = { [999] = "x" } } end,
+      "bad argument #1 to 'policy' (overrides.reasons[999]: not a reply code)")
+    assert.has_error(function() sc.policy { reasons = { ["5.7.1"] = "two words" } } end,
+      "bad argument #1 to 'policy' (overrides.reasons['5.7.1']: a reason is a name (letters, "
+      .. "digits, _), not 'two words')")
+  end)
+end)

@@ -28,23 +28,25 @@ local ACTIONS = { ok = true, continue = true, retry = true, fail = true, close =
 -- The command a `command` argument names: its verb and its Command, or
 -- the verb alone for one that no table lists (XCLIENT, a site's own).
 -- Raises for what is not a command name at all.
-local function command_of(command, n, fname)
+local function command_of(command, n, fname, depth)
+  depth = depth or 0
   if getmetatable(command) == knowledge.Command then return command.name, command end
-  checktype(command, n, fname, "string", nil, 1)
+  checktype(command, n, fname, "string", nil, 1 + depth)
   local verb = knowledge.verb(command)
   if not verb then
-    argerror(n, fname, "command name expected, got " .. quote(command), 1)
+    argerror(n, fname, "command name expected, got " .. quote(command), 1 + depth)
   end
   return verb, (knowledge.command(verb))
 end
 
 -- A reply code given as a number or a string, read as lookup reads it; raises
 -- with lookup's reason otherwise.
-local function code_of(v, n, fname, what)
+local function code_of(v, n, fname, what, depth)
+  depth = depth or 0
   local obj, err = knowledge.lookup(v)
   if not obj or obj.subject then
     argerror(n, fname, (what and what .. ": " or "") .. (err or ("reply code expected, got "
-      .. quote(v))), 2)
+      .. quote(v))), 2 + depth)
   end
   return obj.code
 end
@@ -53,7 +55,8 @@ end
 -- a Code, a table with the fields of a reply, or a reply code. A Reply from
 -- parse or a reader is taken as it is, even with a code outside RFC 5321's
 -- grammar (571); anything else must be well-formed.
-local function reply_of(v, n, fname)
+local function reply_of(v, n, fname, depth)
+  depth = depth or 0
   local mt = getmetatable(v)
   if mt == Reply then
     local code = v.code
@@ -62,24 +65,24 @@ local function reply_of(v, n, fname)
   elseif mt == knowledge.Code then
     return v.code
   elseif type(v) == "table" then
-    local code = code_of(v.code, n, fname, "reply.code")
+    local code = code_of(v.code, n, fname, "reply.code", depth)
     local enhanced, text = v.enhanced, v.text
     if enhanced ~= nil then
       local st = type(enhanced) == "string" and knowledge.lookup(enhanced)
       if not st or not st.subject or not st.class then
         argerror(n, fname, "reply.enhanced: enhanced status code (as 5.1.1) expected, got "
-          .. (type(enhanced) == "string" and quote(enhanced) or util.typename(enhanced)), 1)
+          .. (type(enhanced) == "string" and quote(enhanced) or util.typename(enhanced)), 1 + depth)
       end
     end
     if text ~= nil and type(text) ~= "string" then
-      argerror(n, fname, "reply.text: string expected, got " .. util.typename(text), 1)
+      argerror(n, fname, "reply.text: string expected, got " .. util.typename(text), 1 + depth)
     end
     return code, enhanced, text
   elseif type(v) == "number" or type(v) == "string" then
-    local code = code_of(v, n, fname) -- not a tail call: the error names the caller
+    local code = code_of(v, n, fname, nil, depth) -- not a tail call: the error names the caller
     return code
   end
-  argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1)
+  argerror(n, fname, "Reply, Code or reply code expected, got " .. util.typename(v), 1 + depth)
 end
 
 -- reasons ------------------------------------------------------------------
@@ -120,8 +123,23 @@ end
 -- weighed as data/reason-rules.tsv says: strong phrases (specific wording
 -- beats a generic code), then strong enhanced codes, then strong basic
 -- codes, then the first weak match; else "unknown".
-local function find_reason(code, enhanced, text, command)
+local function find_reason(code, enhanced, text, command, policy)
   if not rules then compile_rules() end
+  -- 0. the policy's own reason rules, when there is one
+  local own = policy and policy.reasons
+  if own then
+    if text and #own.phrase > 0 then
+      local lowered = lower(text)
+      for _, rule in ipairs(own.phrase) do
+        if find(lowered, rule.key, 1, true) then return rule end
+      end
+    end
+    if enhanced then
+      local rule = own.enhanced[enhanced] or own.enhanced["X" .. enhanced:sub(2)]
+      if rule then return rule end
+    end
+    if own.basic[code] then return own.basic[code] end
+  end
   local weak_phrase
   -- 1. phrases, as plain case-insensitive substrings, in the data's order
   if type(text) == "string" and text ~= "" then
@@ -168,19 +186,33 @@ end
 --   or nil for a reply that is no failure (1yz, 2yz, 3yz)
 -- @treturn string "hard" or "soft"
 -- @treturn string the rule that decided
-function M.reason(reply, command)
+-- reason(reply, command) under policy (or none), for arguments counted
+-- from `first`.
+local function reason_of(fname, reply, command, policy)
   if type(reply) == "string" and not reply:find("^%d%d%d$") then
     -- untrusted reply text: read as parse reads it, or refused with nil, err
     local r, err = M.reply_text(reply)
     if not r then return nil, err end
     reply = r
   end
-  local code, enhanced, text = reply_of(reply, 1, "reason")
+  local code, enhanced, text = reply_of(reply, 1, fname, 1)
   local name
-  if command ~= nil then name = command_of(command, 2, "reason") end
+  if command ~= nil then name = command_of(command, 2, fname, 1) end
   if code < 400 then return nil end
-  local rule = find_reason(code, enhanced, text, name)
+  local rule = find_reason(code, enhanced, text, name, policy)
   return rule.reason, kind_of(rule.reason), rule.ref
+end
+
+-- reason_of's answer, as many values as it means (no tail call: an error
+-- names the caller of the API function).
+local function answer(reason, kind, ref)
+  if reason then return reason, kind, ref end
+  if kind then return nil, kind end
+  return nil
+end
+
+function M.reason(reply, command)
+  return answer(reason_of("reason", reply, command))
 end
 
 --- A Reply from a reply's raw text, as people and logs have it: whole or
@@ -274,12 +306,44 @@ local function compile_table(name, t)
   return c
 end
 
+-- The policy's own reason rules: keys as in a command's table, values
+-- reason names.
+local function compile_reasons(t)
+  if type(t) ~= "table" then argerror(1, "policy", "overrides.reasons must be a table", 2) end
+  local c = { enhanced = {}, basic = {}, phrase = {} }
+  for key, reason in pairs(t) do
+    local where = format("overrides.reasons[%s]", type(key) == "string" and quote(key)
+      or tostring(key))
+    local kind, k = classify(key)
+    if not kind then argerror(1, "policy", format("%s: %s", where, k), 2) end
+    if type(reason) ~= "string" or not reason:find("^[%a_][%w_]*$") then
+      argerror(1, "policy", format("%s: a reason is a name (letters, digits, _), not %s", where,
+        type(reason) == "string" and quote(reason) or type(reason)), 2)
+    end
+    local rule = { reason = reason, ref = "policy " .. where, key = k }
+    if kind == "phrase" then
+      c.phrase[#c.phrase + 1] = rule
+    else
+      c[kind][k] = rule
+    end
+  end
+  -- longer phrases are more specific: try them first
+  sort(c.phrase, function(a, b)
+    if #a.key ~= #b.key then return #a.key > #b.key end
+    return a.key < b.key
+  end)
+  return c
+end
+
 --- A Policy: built-in decisions with the caller's overrides.
 -- @tparam table overrides keyed by command name (or "*" for every command),
 --   each a table keyed by basic code (550), enhanced code ("5.7.1" or
 --   "X.7.1") or text phrase, valued by an action or a
 --   function(reply, command) returning action[, reason]. The option
---   `require_tls = true` turns off the fallback from EHLO to HELO.
+--   `require_tls = true` turns off the fallback from EHLO to HELO, and
+--   `reasons = {...}` adds or overrides bounce-reason rules: keys as above,
+--   values reason names (policy:reason and decide under the policy try
+--   them before the built-in rules).
 -- Raises, naming the bad key, for a malformed table.
 function M.policy(overrides)
   checktype(overrides, 1, "policy", "table")
@@ -289,6 +353,8 @@ function M.policy(overrides)
     if name == "require_tls" then
       if type(t) ~= "boolean" then argerror(1, "policy", "require_tls must be a boolean") end
       p.require_tls = t
+    elseif name == "reasons" then
+      p.reasons = compile_reasons(t)
     else
       if type(name) ~= "string" then
         argerror(1, "policy", format("key %s is not a command name", tostring(name)))
@@ -348,6 +414,13 @@ end
 function Policy:decide(command, reply)
   util.checkself(self, Policy, "decide")
   return M.decide(command, reply, self)
+end
+
+--- The bounce reason of a reply under this policy: its own reason rules
+-- (overrides.reasons) first, then the built-in ones; as smtpcodes.reason.
+function Policy:reason(reply, command)
+  util.checkself(self, Policy, "reason")
+  return answer(reason_of("reason", reply, command, self))
 end
 
 -- decisions ----------------------------------------------------------------
@@ -445,7 +518,7 @@ function M.decide(command, reply, policy)
   info.rule = rule
   if action == "retry" or action == "fail" or action == "close" then
     if not reason then
-      reason = code >= 400 and find_reason(code, enhanced, text, name).reason or "unknown"
+      reason = code >= 400 and find_reason(code, enhanced, text, name, policy).reason or "unknown"
     end
     info.reason = reason
     info.kind = kind_of(reason)
