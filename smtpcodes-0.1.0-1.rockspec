@@ -32,6 +32,7 @@ build = {
     ["smtpcodes.reply"] = "lua/smtpcodes/reply.lua",
     ["smtpcodes.decide"] = "lua/smtpcodes/decide.lua",
     ["smtpcodes.format"] = "lua/smtpcodes/format.lua",
+    ["smtpcodes.bounces"] = "lua/smtpcodes/bounces.lua",
   },
   install = {
     bin = { smtpcodes = "bin/smtpcodes" },

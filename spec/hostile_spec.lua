@@ -89,6 +89,10 @@ local CALLS = {
   { "Command:allows", function(a, b) return sc.command("RCPT").allows(a, b) end, 2 },
   { "Command:reference", function(a, b) return sc.command("RCPT").reference(a, b) end, 2 },
   { "Policy:decide", function(a, b, c) return sc.policy({}).decide(a, b, c) end, 3 },
+  { "Policy:reason", function(a, b, c) return sc.policy({}).reason(a, b, c) end, 3 },
+  { "policy reasons", function(a) return sc.policy({ reasons = a }) end, 1 },
+  { "bounces", function(a, b) return sc.bounces(a, b) end, 2 },
+  { "bounces text", function(a) return sc.bounces(type(a) == "string" and a or "x") end, 1 },
 }
 
 describe("hostile arguments", function()

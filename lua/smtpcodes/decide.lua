@@ -11,7 +11,8 @@ local getmetatable, ipairs, pairs, setmetatable, type = getmetatable, ipairs, pa
   setmetatable, type
 local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local sort = table.sort
-local find, format, lower = string.find, string.format, string.lower
+local byte, find, format, lower, sub = string.byte, string.find, string.format, string.lower,
+  string.sub
 
 local M = {}
 
@@ -221,13 +222,22 @@ end
 -- nil and a message when the text holds no reply. Never raises on the text.
 function M.reply_text(s)
   local parse = require("smtpcodes.reply").parse
-  local text = s:gsub("^%s+", ""):gsub("%s+$", "")
+  -- white space trimmed at both ends, in one pass each (a pattern such as
+  -- "%s+$" would be quadratic on a long run of spaces)
+  local function space(i)
+    local c = byte(s, i)
+    return c == 32 or (c >= 9 and c <= 13)
+  end
+  local first, last = 1, #s
+  while first <= last and space(first) do first = first + 1 end
+  while last >= first and space(last) do last = last - 1 end
+  local text = sub(s, first, last)
   local r, err = parse(text)
   if r then return r end
   -- flattened: the same code, then "-" or " ", where each line began
   local code = text:match("^(%d%d%d)[ %-]")
   if code and not text:find("[\r\n]") then
-    local lines = text:gsub("%s+(" .. code .. "[ %-])", "\r\n%1")
+    local lines = text:gsub(" (" .. code .. "[ %-])", "\r\n%1")
     r = parse(lines)
     if r then return r end
   end

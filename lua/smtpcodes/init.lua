@@ -30,6 +30,7 @@ local provider = {
   reason = "smtpcodes.decide",
   reasons = "smtpcodes.decide",
   format = "smtpcodes.format",
+  bounces = "smtpcodes.bounces",
 }
 
 local lookup

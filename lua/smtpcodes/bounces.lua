@@ -1,0 +1,486 @@
+--- Bounces: the delivery results in any text a user has. A reply (whole,
+-- multi-line, flattened onto one line, indented), a DSN Diagnostic-Code
+-- value, a whole bounce message (RFC 3464 multipart/report with
+-- message/delivery-status, or RFC 6533's message/global-delivery-status;
+-- quoted-printable and base64 parts, folded header fields), the reply that a
+-- bounce without a DSN part quotes, and MTA log lines (Postfix, Exim,
+-- Sendmail, OpenSMTPD).
+--
+-- The text is untrusted: it never makes this raise. It is read line by
+-- line, each line at most MAX_SCAN bytes (the rest of a longer line is not
+-- read), with a fixed number of plain searches and anchored matches per line,
+-- so that time stays linear in the length of the text.
+-- @module smtpcodes.bounces
+local util = require("smtpcodes.util")
+local decide = require("smtpcodes.decide")
+local knowledge = require("smtpcodes.knowledge")
+
+local checktype, argerror, tointeger = util.checktype, util.argerror, util.tointeger
+local getmetatable, ipairs, pcall, tonumber, tostring = getmetatable, ipairs, pcall, tonumber,
+  tostring
+local concat = table.concat
+local byte, char, find, format, gsub, lower, match, sub = string.byte, string.char, string.find,
+  string.format, string.gsub, string.lower, string.match, string.sub
+
+local M = {}
+
+--- Default bound of a text, in bytes.
+M.MAX_SIZE = 10 * 1024 * 1024
+--- Bytes of one line that are read (log lines, header fields, quoted replies).
+M.MAX_SCAN = 4096
+
+-- the first MAX_SCAN bytes of each line of text, in order
+local function each_line(text)
+  local list, pos, n = {}, 1, #text
+  while pos <= n do
+    local nl = find(text, "\n", pos, true) or n + 1
+    local stop = nl - 1
+    if stop - pos + 1 > M.MAX_SCAN then stop = pos + M.MAX_SCAN - 1 end
+    if stop >= pos and byte(text, stop) == 13 then stop = stop - 1 end
+    list[#list + 1] = sub(text, pos, stop)
+    pos = nl + 1
+  end
+  return list
+end
+
+-- The command a quoted reply answered, from the words that name it.
+local COMMANDS = {
+  { "rcpt to", "RCPT" }, { "mail from", "MAIL" }, { "end of data", "DATA_END" },
+  { "end of message", "DATA_END" }, { "data", "DATA" }, { "ehlo", "EHLO" },
+  { "helo", "HELO" }, { "lhlo", "LHLO" }, { "bdat", "BDAT" }, { "auth", "AUTH" },
+  { "starttls", "STARTTLS" },
+}
+
+local function command_named(words)
+  if not words then return nil end
+  local l = lower(words)
+  for _, c in ipairs(COMMANDS) do
+    if find(l, c[1], 1, true) then return c[2] end
+  end
+  return nil
+end
+
+-- An enhanced status code (class 2, 4 or 5) at the start of s, or nil.
+local function status_of(s)
+  local st = s and match(s, "^%s*([245]%.%d%d?%d?%.%d%d?%d?)%f[^%d]")
+  if st and knowledge.lookup(st) then return st end
+  return nil
+end
+
+-- A host name as logs write it: "mx.example.org[192.0.2.1]:25",
+-- "mx.example.org.", "mx.example.org [192.0.2.1]" are mx.example.org; "none"
+-- is no host.
+local function host_of(s)
+  local h = s and match(s, "^%[?([^%[%]%s:]+)")
+  if not h or h == "none" then return nil end
+  return (gsub(h, "%.$", ""))
+end
+
+-- The reply in a text, as reason reads raw text, or nil.
+local function reply_in(text)
+  if not text or text == "" then return nil end
+  return (decide.reply_text(text))
+end
+
+local BY_DIGIT = { ["2"] = "ok", ["3"] = "continue", ["4"] = "retry", ["5"] = "fail" }
+
+-- A record from what is known of one delivery result: its action as decide
+-- gives it for the command (with no command, by the first digit of the
+-- code or status), and its reason and kind.
+local function record(f, policy)
+  local reply = f.reply
+  local code = reply and reply.code or f.code
+  local status = reply and reply.enhanced or f.status
+  local rec = {
+    recipient = f.recipient, command = f.command, reply = reply, code = code, status = status,
+    remote = f.remote, source = f.source, dsn_action = f.dsn_action,
+  }
+  local digit = code and sub(tostring(code), 1, 1) or status and sub(status, 1, 1)
+  rec.action = digit and BY_DIGIT[digit]
+  if f.delivered then rec.action = "ok" end
+  if f.command and reply then
+    local ok, action = pcall(decide.decide, f.command, reply, policy)
+    if ok then rec.action = action end
+  end
+  if rec.action == "ok" or not (code or status) then return rec end
+  -- the reason: of the reply; or, with a status alone, of a reply that says
+  -- no more than that status
+  local subject = reply
+  if not subject then
+    local c = code or (digit == "4" and 451 or 550)
+    subject = { code = c, text = f.text }
+    if status and sub(status, 1, 1) == sub(tostring(c), 1, 1) then subject.enhanced = status end
+  end
+  if subject.code and subject.code >= 400 then
+    local ok, reason, kind
+    if policy then
+      ok, reason, kind = pcall(policy.reason, policy, subject, f.command)
+    else
+      ok, reason, kind = pcall(decide.reason, subject, f.command)
+    end
+    if ok then rec.reason, rec.kind = reason, kind end
+  end
+  return rec
+end
+
+-- Log lines -------------------------------------------------------------------
+
+-- The value after `key` in line, up to (not including) a byte of stop, or
+-- nil: one plain search and one anchored match.
+local function field(line, key, stop)
+  local at = find(line, key, 1, true)
+  if not at then return nil end
+  return match(line, "^([^" .. stop .. "]*)", at + #key)
+end
+
+-- "host H said: REPLY (in reply to X command)": the host, the reply's text
+-- and the command words; plain searches only.
+local function said(text)
+  local s = find(text, " said: ", 1, true)
+  if not s then return nil end
+  local h = find(text, "host ", 1, true)
+  local host
+  if h and h < s then host = match(text, "^(%S+)", h + 5) end
+  local rest = sub(text, s + 7)
+  local r = find(rest, "(in reply to ", 1, true)
+  local words
+  if r then
+    words = match(rest, "^(.-) command%)", r + 13)
+    rest = sub(rest, 1, r - 1)
+  end
+  return host, (gsub(rest, "%s+$", "")), words
+end
+
+-- Postfix: "postfix/smtp[1]: QUEUEID: to=<a@b>, relay=mx[1.2.3.4]:25, ...,
+-- dsn=5.1.1, status=bounced (host mx said: 550 ... (in reply to RCPT TO
+-- command))"
+local function postfix_line(line, policy)
+  local p = find(line, "postfix", 1, true)
+  local t = p and find(line, ": to=<", p, true)
+  if not t then return nil end
+  local to = match(line, "^([^>]*)>", t + 6)
+  local status = field(line, ", status=", "%s(")
+  if not to or not status then return nil end
+  local detail = match(line, "^%s*%((.*)%)%s*$", (find(line, ", status=", 1, true) or 0) + 9
+    + #status) or ""
+  local host, text, words = said(detail)
+  -- "status=sent (250 2.0.0 Ok: queued as ...)": the reply itself
+  if not text and find(detail, "^%d%d%d[ %-]") then text = detail end
+  return record({
+    recipient = to, status = status_of(field(line, ", dsn=", ",%s")),
+    reply = reply_in(text), command = command_named(words),
+    remote = host_of(host) or host_of(field(line, ", relay=", ",%s")), source = "postfix",
+    delivered = status == "sent", text = detail,
+  }, policy)
+end
+
+-- Exim main log: "** a@b R=... T=...: SMTP error from remote mail server
+-- after RCPT TO:<a@b>: 550 ..." (a failure), "==" (a deferral), "=>" (a
+-- delivery).
+local function exim_line(line, policy)
+  local flag, to, rest = match(line, "^%S+ %S+ %S+ ([%*=][%*=>]) (%S+) ?(.*)$")
+  if not flag or not (flag == "**" or flag == "==" or flag == "=>") then return nil end
+  if not find(to, "@", 1, true) then return nil end
+  local f = { recipient = match(to, "^<?([^>]*)>?$"), source = "exim" }
+  f.remote = host_of(field(rest, "H=", "%s"))
+  if flag == "=>" then
+    f.delivered = true
+    return record(f, policy)
+  end
+  local e = find(rest, "SMTP error from remote mail server after ", 1, true)
+  if e then
+    local after = sub(rest, e + 41)
+    local c = find(after, ": %d%d%d")
+    if c then
+      f.command = command_named(sub(after, 1, c))
+      f.reply = reply_in(sub(after, c + 2))
+    end
+  end
+  if not f.reply then
+    f.code = flag == "==" and 451 or 550
+    f.text = rest
+  end
+  return record(f, policy)
+end
+
+-- Sendmail: "sendmail[1]: QUEUEID: to=<a@b>, ..., relay=mx, dsn=5.1.1,
+-- stat=User unknown" (or stat=Deferred: 451 ...)
+local function sendmail_line(line, policy)
+  local p = find(line, "sendmail[", 1, true)
+  local t = p and find(line, ": to=", p, true)
+  if not t then return nil end
+  local to = match(line, "^<?([^>,%s]*)", t + 5)
+  local s = find(line, ", stat=", 1, true)
+  local stat = s and sub(line, s + 7) or ""
+  local code_at = find(stat, "%d%d%d[ %-]")
+  return record({
+    recipient = to, status = status_of(field(line, ", dsn=", ",%s")),
+    reply = code_at and reply_in(sub(stat, code_at)),
+    remote = host_of(field(line, ", relay=", ",%s")),
+    source = "sendmail", delivered = find(stat, "^Sent") ~= nil, text = stat,
+  }, policy)
+end
+
+-- OpenSMTPD: "smtp-out ... rcpt=<a@b> ... result=\"PermFail\" stat=\"550 ...\""
+local function opensmtpd_line(line, policy)
+  local result = field(line, 'result="', '"')
+  local to = field(line, "rcpt=<", ">")
+  if not result or not to then return nil end
+  local stat = field(line, 'stat="', '"') or ""
+  local reply = find(stat, "^%d%d%d") and reply_in(stat)
+  local f = {
+    recipient = to, reply = reply, remote = host_of(field(line, 'relay="', '"')),
+    source = "opensmtpd",
+    delivered = result == "Ok", text = stat,
+  }
+  if not reply and result ~= "Ok" then
+    f.code = result == "TempFail" and 451 or 550
+    f.status = status_of(stat)
+  end
+  return record(f, policy)
+end
+
+local LOG_READERS = { postfix_line, exim_line, sendmail_line, opensmtpd_line }
+
+-- DSN messages ------------------------------------------------------------------
+
+-- Header fields of some lines, unfolded: lower-case name --> value.
+local function fields_of(lines, first, last)
+  local fields, name = {}, nil
+  for i = first, last do
+    local line = lines[i]
+    if find(line, "^[ \t]") then
+      -- a folded field grows up to MAX_SCAN bytes, and no further
+      if name and #fields[name] < M.MAX_SCAN then
+        fields[name] = sub(fields[name] .. " " .. (gsub(line, "^%s+", "")), 1, M.MAX_SCAN)
+      end
+    else
+      local n, value = match(line, "^([%w%-]+):%s*(.*)$")
+      if n then
+        name = lower(n)
+        -- a long folded field stays bounded
+        fields[name] = sub(value, 1, M.MAX_SCAN)
+      end
+    end
+  end
+  return fields
+end
+
+local function unquote_printable(s)
+  s = gsub(s, "=\r?\n", "")
+  return (gsub(s, "=(%x%x)", function(h) return char(tonumber(h, 16)) end))
+end
+
+local B64 = {}
+do
+  local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+  for i = 1, 64 do B64[byte(alphabet, i)] = i - 1 end
+end
+
+local function unbase64(s)
+  local out, bits, n = {}, 0, 0
+  for i = 1, #s do
+    local v = B64[byte(s, i)]
+    if v then
+      bits = bits * 64 + v
+      n = n + 6
+      if n >= 8 then
+        n = n - 8
+        local p = 2 ^ n
+        out[#out + 1] = char(((bits - bits % p) / p) % 256)
+        bits = bits % p
+      end
+    end
+  end
+  return concat(out)
+end
+
+-- Splits a part into its header fields and its decoded body.
+local function part_of(raw)
+  local s, e = find(raw, "\r?\n\r?\n")
+  local head = s and sub(raw, 1, s) or raw
+  local body = e and sub(raw, e + 1) or ""
+  local lines = each_line(head)
+  local fields = fields_of(lines, 1, #lines)
+  local cte = lower(fields["content-transfer-encoding"] or "")
+  if find(cte, "quoted-printable", 1, true) then
+    body = unquote_printable(body)
+  elseif find(cte, "base64", 1, true) then
+    body = unbase64(body)
+  end
+  return fields, body
+end
+
+-- The records of a delivery-status body: a per-message block, then one
+-- block per recipient (RFC 3464 §2).
+local function delivery_status(body, policy)
+  local lines = each_line(body)
+  local records, remote_default = {}, nil
+  local first, blockno = 1, 0
+  for i = 1, #lines + 1 do
+    local line = lines[i]
+    if line == nil or not find(line, "%S") then
+      if i > first then
+        blockno = blockno + 1
+        local f = fields_of(lines, first, i - 1)
+        local rcpt = f["final-recipient"] or f["original-recipient"]
+        if rcpt then
+          local diag = f["diagnostic-code"]
+          local action = lower(f["action"] or "")
+          records[#records + 1] = record({
+            recipient = match(rcpt, ";%s*<?([^>%s]+)") or rcpt,
+            status = status_of(f["status"]), reply = reply_in(diag and match(diag, ";%s*(.*)$")),
+            remote = f["remote-mta"] and match(f["remote-mta"], ";%s*(%S+)") or remote_default,
+            source = "dsn", dsn_action = action ~= "" and action or nil,
+            delivered = action == "delivered" or action == "relayed" or action == "expanded",
+            text = diag,
+          }, policy)
+        elseif blockno == 1 then
+          remote_default = f["reporting-mta"] and match(f["reporting-mta"], ";%s*(%S+)")
+        end
+      end
+      first = i + 1
+    end
+  end
+  return records
+end
+
+-- A whole message: the records of its delivery-status part; nil when it is
+-- no multipart/report.
+local function dsn_message(text, policy)
+  local s, e = find(text, "\r?\n\r?\n")
+  if not s then return nil end
+  local lines = each_line(sub(text, 1, s))
+  local head = fields_of(lines, 1, #lines)
+  local ctype = head["content-type"]
+  if not ctype or not find(lower(ctype), "multipart/report", 1, true) then return nil end
+  local boundary = match(ctype, '[Bb]oundary="([^"]+)"') or match(ctype, "[Bb]oundary=([^;%s]+)")
+  if not boundary then return nil end
+  local records, delim = {}, "--" .. boundary
+  local body = sub(text, e + 1)
+  local pos = find(body, delim, 1, true)
+  while pos do
+    local start = pos + #delim
+    if sub(body, start, start + 1) == "--" then break end
+    local nxt = find(body, delim, start, true)
+    local fields, part = part_of(sub(body, start, (nxt or #body + 1) - 1))
+    if find(lower(fields["content-type"] or ""), "delivery-status", 1, true) then
+      for _, r in ipairs(delivery_status(part, policy)) do records[#records + 1] = r end
+    end
+    pos = nxt
+  end
+  return records
+end
+
+-- Bounces without a DSN part ------------------------------------------------------
+
+-- The replies such a bounce quotes: Exim's "SMTP error from remote mail
+-- server after RCPT TO:<a@b>:" (the reply on that line or the next),
+-- Postfix's "host H said: ... (in reply to RCPT TO command)" (on one line
+-- or folded), qmail's "Remote host said: ...".
+local function quoted(text, policy)
+  local lines, records = each_line(text), {}
+  local recipient -- qmail names each recipient on a line "<a@b>:" before its reply
+  for i, line in ipairs(lines) do
+    local e = find(line, "SMTP error from remote mail server after ", 1, true)
+    local q = not e and find(line, "Remote host said: ", 1, true)
+    local named = match(line, "^<([^>%s]+@[^>%s]+)>:%s*$")
+    if named then
+      recipient = named
+    elseif q then
+      local reply = reply_in(sub(line, q + 18))
+      if reply then
+        records[#records + 1] = record({ reply = reply, source = "text", recipient = recipient },
+          policy)
+      end
+    elseif e then
+      local after = sub(line, e + 41)
+      local c = find(after, ":%s*%d%d%d")
+      local reply_text
+      if c then
+        reply_text = match(after, "^:%s*(.*)$", c)
+      elseif lines[i + 1] then
+        reply_text = match(lines[i + 1], "^%s*(%d%d%d.*)$")
+      end
+      records[#records + 1] = record({
+        recipient = match(after, "<([^>]*)>"), command = command_named(sub(after, 1, c or #after)),
+        reply = reply_in(reply_text), source = "text",
+      }, policy)
+    elseif find(line, " said: ", 1, true) then
+      -- folded onto the next lines: up to four of them, until "(in reply to"
+      local joined = line
+      for k = i + 1, i + 4 do
+        if not lines[k] or find(joined, "(in reply to ", 1, true) then break end
+        joined = joined .. " " .. (gsub(lines[k], "^%s+", ""))
+      end
+      local host, reply_text, words = said(joined)
+      local reply = reply_in(reply_text)
+      if reply then
+        records[#records + 1] = record({
+          command = command_named(words), reply = reply, remote = host_of(host), source = "text",
+          recipient = match(line, "<([^>@%s]+@[^>%s]+)>") or recipient,
+        }, policy)
+      end
+    end
+  end
+  return records
+end
+
+--- The delivery results in a text.
+-- @tparam string text a reply, a Diagnostic-Code value, a bounce message, or
+--   MTA log lines
+-- @tparam[opt] table opts max_size (bytes, default 10 MiB), policy (a Policy,
+--   for the reasons)
+-- @return a list of records (empty when there is none), each with recipient,
+--   command, reply, code, status, reason, kind, action, remote, source and
+--   dsn_action; or nil and a message for a text over max_size. Raises for a
+--   text that is not a string, or bad options.
+function M.bounces(text, opts)
+  checktype(text, 1, "bounces", "string")
+  local max_size, policy = M.MAX_SIZE, nil
+  if opts ~= nil then
+    checktype(opts, 2, "bounces", "table")
+    if opts.max_size ~= nil then
+      max_size = tointeger(opts.max_size)
+      if not max_size or max_size < 0 then
+        argerror(2, "bounces", "opts.max_size must be a non-negative integer")
+      end
+    end
+    policy = opts.policy
+    if policy ~= nil and getmetatable(policy) ~= decide.Policy then
+      argerror(2, "bounces", "opts.policy must be a Policy")
+    end
+  end
+  if #text > max_size then
+    return nil, format("text of %d bytes is over opts.max_size (%d)", #text, max_size)
+  end
+  -- a whole bounce message with a DSN part
+  local records = dsn_message(text, policy)
+  if records and #records > 0 then return records end
+  -- MTA log lines, one record per delivery result
+  records = {}
+  for _, line in ipairs(each_line(text)) do
+    for _, read in ipairs(LOG_READERS) do
+      local r = read(line, policy)
+      if r then
+        records[#records + 1] = r
+        break
+      end
+    end
+  end
+  if #records > 0 then return records end
+  -- a bounce without a DSN part, quoting the reply
+  records = quoted(text, policy)
+  if #records > 0 then return records end
+  -- a Diagnostic-Code value ("smtp; 550 ..."), or a reply
+  local short = sub(text, 1, M.MAX_SCAN * 64)
+  local value = match(short, "^%s*[Dd]iagnostic%-[Cc]ode:%s*(.*)$") or short
+  local diagnostic = match(value, "^%s*[%a][%w%-]*;%s*(.*)$")
+  local reply = reply_in(diagnostic or value)
+  if reply then
+    return { record({ reply = reply, source = diagnostic and "diagnostic" or "reply" }, policy) }
+  end
+  return {}
+end
+
+return M

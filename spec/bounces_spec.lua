@@ -1,0 +1,181 @@
+-- smtpcodes.bounces: the delivery results in any text a user has. The
+-- fixtures of spec/fixtures/bounces are written after the formats the RFCs
+-- and the MTAs' documentation give (see its README); every one gives the
+-- records it must give, and no bytes make the function raise or slow down.
+local support = require("spec.support")
+local sc = require("smtpcodes")
+
+local FIELDS = { "recipient", "command", "code", "status", "reason", "kind", "action", "remote",
+  "source", "dsn_action" }
+
+-- the fields of the records, as lists for comparison
+local function rows(records)
+  local out = {}
+  for i, r in ipairs(records) do
+    local row = {}
+    for k, name in ipairs(FIELDS) do row[k] = r[name] == nil and "-" or tostring(r[name]) end
+    out[i] = table.concat(row, " ")
+  end
+  return out
+end
+
+local function fixture(name)
+  return support.read("spec/fixtures/bounces/" .. name)
+end
+
+local EXPECTED = {
+  ["dsn-postfix-style.eml"] = {
+    "nobody@example.net - 550 5.1.1 user_unknown hard fail mail.example.net dsn failed",
+    "full@example.net - 452 4.2.2 mailbox_full soft retry mail.example.net dsn delayed",
+    "ann@example.net - - 2.0.0 - - ok mx.example.org dsn delivered",
+  },
+  ["dsn-base64.eml"] = {
+    "spam@example.com - 554 5.7.1 spam soft fail mx.example.org dsn failed",
+  },
+  ["dsn-global-qp.eml"] = {
+    "\195\188ser@example.de - 550 5.1.1 user_unknown hard fail mx.example.org dsn failed",
+  },
+  ["logs-postfix.log"] = {
+    "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail mail.example.net postfix -",
+    "ann@example.net - 250 2.0.0 - - ok mail.example.net postfix -",
+    "grey@example.net RCPT 450 4.7.1 greylisted soft retry mail.example.net postfix -",
+    "big@example.net DATA_END 552 5.3.4 message_too_big soft fail mail.example.net postfix -",
+    "x@nowhere.invalid - - 5.4.4 host_unknown hard fail - postfix -",
+  },
+  ["logs-others.log"] = {
+    "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail mail.example.net exim -",
+    "later@example.net RCPT 451 4.7.1 greylisted soft retry mail.example.net exim -",
+    "ann@example.net - - - - - ok mail.example.net exim -",
+    "nobody@example.org - - 5.1.1 user_unknown hard fail mx.example.org sendmail -",
+    "slow@example.org - 421 4.7.0 too_many_connections soft retry mx.example.org sendmail -",
+    "rcpt@example.com - 550 5.2.1 mailbox_disabled soft fail mx.example.com opensmtpd -",
+  },
+  ["text-qmail.txt"] = {
+    "nobody@example.com - 550 5.1.1 user_unknown hard fail - text -",
+  },
+  ["text-exim.txt"] = {
+    "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail - text -",
+  },
+}
+
+describe("smtpcodes.bounces", function()
+  for name, want in pairs(EXPECTED) do
+    it("gives the records of " .. name, function()
+      local records, err = sc.bounces(fixture(name))
+      assert.is_table(records, err)
+      assert.are.same(want, rows(records))
+    end)
+  end
+
+  it("reads a reply in every form: whole, flattened, indented, a Diagnostic-Code value", function()
+    for text, want in pairs {
+      ["550 5.1.1 <a@b>: no such user"] = "- - 550 5.1.1 user_unknown hard fail - reply -",
+      ["550-5.2.1 The user you are trying to contact is receiving mail at a rate that "
+        .. "550 5.2.1 prevents additional messages"] =
+        "- - 550 5.2.1 rate_limited soft fail - reply -",
+      ["    550-5.1.1 first\n    550 5.1.1 no such user\n"] =
+        "- - 550 5.1.1 user_unknown hard fail - reply -",
+      ["smtp; 452 4.2.2 Mailbox full"] = "- - 452 4.2.2 mailbox_full soft retry - diagnostic -",
+      ["Diagnostic-Code: smtp; 550 5.7.26 DMARC policy"] =
+        "- - 550 5.7.26 sender_auth soft fail - diagnostic -",
+    } do
+      assert.are.same({ want }, rows(assert(sc.bounces(text))), text)
+    end
+  end)
+
+  it("gives an empty list for text that holds no delivery result", function()
+    for _, text in ipairs { "", "hello", "Subject: hi\r\n\r\nbody", "\0\1\2" } do
+      assert.are.same({}, sc.bounces(text))
+    end
+  end)
+
+  it("gives each record the reply it read, as a Reply", function()
+    local r = sc.bounces(fixture("logs-postfix.log"))[1]
+    assert.are.equal("smtpcodes.Reply", getmetatable(r.reply).__name)
+    assert.matches("User unknown in local recipient table", r.reply.text, 1, true)
+  end)
+
+  it("uses a policy's reasons", function()
+    local p = sc.policy { reasons = { ["local recipient table"] = "site_unknown" } }
+    local r = sc.bounces(fixture("logs-postfix.log"), { policy = p })[1]
+    assert.are.same({ "site_unknown", "soft" }, { r.reason, r.kind })
+  end)
+
+  it("refuses a text over opts.max_size, and raises for misuse", function()
+    local records, err = sc.bounces(("x"):rep(101), { max_size = 100 })
+    assert.is_nil(records)
+    assert.are.equal("text of 101 bytes is over opts.max_size (100)", err)
+    assert.is_nil((sc.bounces(("x"):rep(10 * 1024 * 1024 + 1))))
+    assert.has_error(function() sc.bounces(nil) end,
+      "bad argument #1 to 'bounces' (string expected, got nil)")
+    assert.has_error(function() sc.bounces({}) end)
+    assert.has_error(function() sc.bounces("x", 5) end)
+    assert.has_error(function() sc.bounces("x", { max_size = -1 }) end)
+    assert.has_error(function() sc.bounces("x", { policy = {} }) end)
+  end)
+end)
+
+describe("smtpcodes.bounces on hostile bytes", function()
+  local names = {}
+  for name in pairs(EXPECTED) do names[#names + 1] = name end
+  table.sort(names)
+
+  local function never_raises(text, what)
+    local ok, records, err = pcall(sc.bounces, text)
+    assert(ok, what .. ": " .. tostring(records))
+    assert(type(records) == "table" or type(err) == "string", what)
+  end
+
+  it("never raises on mutated and truncated fixtures", function()
+    math.randomseed(40)
+    for _, name in ipairs(names) do
+      local text = fixture(name)
+      for cut = 0, #text, 7 do never_raises(text:sub(1, cut), name .. " cut at " .. cut) end
+      for i = 1, support.cases(300) do
+        local t = {}
+        for k = 1, #text do t[k] = text:sub(k, k) end
+        for _ = 1, math.random(1, 8) do
+          local at = math.random(#t)
+          local op = math.random(3)
+          if op == 1 then
+            t[at] = string.char(math.random(0, 255))
+          elseif op == 2 then
+            t[at] = ""
+          else
+            t[at] = t[at] .. t[math.random(#t)]:rep(math.random(1, 50))
+          end
+        end
+        never_raises(table.concat(t), name .. " mutation " .. i)
+      end
+    end
+  end)
+
+  it("never raises on binary junk", function()
+    math.randomseed(41)
+    for i = 1, support.cases(200) do
+      local t = {}
+      for k = 1, math.random(0, 2000) do t[k] = string.char(math.random(0, 255)) end
+      never_raises(table.concat(t), "junk " .. i)
+    end
+  end)
+
+  it("reads 10 MiB of one header line, and long runs built to make patterns backtrack",
+    function()
+      local MiB = 1024 * 1024
+      local size = math.max(64 * 1024, math.floor(10 * MiB * support.SCALE))
+      for what, text in pairs {
+        header = "Content-Type: multipart/report; boundary=\"b\"\r\nX-Long: "
+          .. ("a"):rep(size) .. "\r\n\r\n--b\r\n",
+        folded = "Content-Type: multipart/report; boundary=\"b\"\r\nX: a\r\n"
+          .. (" b\r\n"):rep(math.floor(size / 4)) .. "\r\n--b--\r\n",
+        spaces = "550 " .. (" "):rep(size) .. "x",
+        said = (" host h said: 550 x "):rep(math.floor(size / 20)),
+        exim = ("SMTP error from remote mail server after RCPT TO:<a@b> "):rep(
+          math.floor(size / 56)),
+        colons = ("to=<" .. (": "):rep(50)):rep(math.floor(size / 104)),
+        lines = ("postfix/smtp[1]: x: to=<a@b>, status=bounced (\n"):rep(math.floor(size / 48)),
+      } do
+        never_raises(text, what)
+      end
+    end)
+end)
