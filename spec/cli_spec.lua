@@ -213,3 +213,45 @@ describe("from a fresh checkout", function()
     assert.matches("550\t" .. (os.getenv("SMTPCODES_BACKEND") or "c"), out, 1, true)
   end)
 end)
+
+describe("bin/smtpcodes and bounces", function()
+  it("explains a pasted log line as its delivery result", function()
+    local line = support.read("spec/fixtures/bounces/logs-postfix.log"):match("^[^\n]+")
+    local out, err, status = cli(support.shq(line))
+    assert.are.equal(0, status, err)
+    assert.are.equal("nobody@example.net fail 550 5.1.1 user_unknown hard RCPT mail.example.net "
+      .. "postfix -\n", out)
+  end)
+
+  it("reads a bounce message or log file with --bounces, from a file or standard input", function()
+    local out, err, status = cli("--bounces spec/fixtures/bounces/dsn-postfix-style.eml")
+    assert.are.equal(0, status, err)
+    assert.are.equal("nobody@example.net fail 550 5.1.1 user_unknown hard - mail.example.net "
+      .. "dsn failed\nfull@example.net retry 452 4.2.2 mailbox_full soft - mail.example.net dsn "
+      .. "delayed\nann@example.net ok - 2.0.0 - - - mx.example.org dsn delivered\n", out)
+    local again = cli("-b - < spec/fixtures/bounces/dsn-postfix-style.eml")
+    assert.are.equal(out, again)
+    local _, err2, status2 = cli("--bounces spec/fixtures/replies/postfix-session.txt "
+      .. "/nonexistent")
+    assert.are.equal(1, status2)
+    assert.matches("no delivery result found", err2, 1, true)
+    assert.matches("/nonexistent", err2, 1, true)
+  end)
+
+  it("prints one JSON object per record per line with --json", function()
+    local cjson = require("cjson")
+    local out, err, status = cli("--bounces --json spec/fixtures/bounces/logs-others.log")
+    assert.are.equal(0, status, err)
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      n = n + 1
+      local r = cjson.decode(line)
+      assert.is_string(r.recipient)
+      assert.is_string(r.source)
+    end
+    assert.are.equal(6, n)
+    local first = cjson.decode(out:match("^[^\n]+"))
+    assert.are.same({ "nobody@example.net", 550, "user_unknown", "hard", "No such user here" },
+      { first.recipient, first.code, first.reason, first.kind, first.text })
+  end)
+end)
