@@ -335,6 +335,39 @@ do
   row("4 KiB chunks / one chunk", ("%.2fx"):format(r4), "<= 2x", r4 <= 2)
 end
 
+-- bounces: records a second from log lines and from DSN messages
+section = "bounces"
+do
+  local log = {}
+  local line = "Dec  1 10:00:00 mx postfix/smtp[1234]: 4F2D11A72014: to=<nobody@example.net>, "
+    .. "relay=mail.example.net[192.0.2.10]:25, delay=0.5, dsn=5.1.1, status=bounced (host "
+    .. "mail.example.net[192.0.2.10] said: 550 5.1.1 <nobody@example.net>: Recipient address "
+    .. "rejected: User unknown in local recipient table (in reply to RCPT TO command))"
+  for i = 1, 1000 do log[i] = line end
+  log = table.concat(log, "\n")
+  local dsn = table.concat({
+    "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"", "",
+    "--B", "Content-Type: text/plain", "", "Your message could not be delivered.", "",
+    "--B", "Content-Type: message/delivery-status", "", "Reporting-MTA: dns; mx.example.org", "",
+    "Final-Recipient: rfc822; nobody@example.net", "Action: failed", "Status: 5.1.1",
+    "Remote-MTA: dns; mail.example.net",
+    "Diagnostic-Code: smtp; 550 5.1.1 <nobody@example.net>: Recipient address",
+    "    rejected: User unknown in local recipient table", "", "--B--", "" }, "\r\n")
+  local bounces = sc.bounces
+  local function per_second(text, records, n)
+    local times = {}
+    for i = 1, ROUNDS do
+      collectgarbage("collect")
+      local t0 = clock()
+      for _ = 1, n do assert(#bounces(text) == records) end
+      times[i] = clock() - t0
+    end
+    return records * n / median(times)
+  end
+  row("records a second from Postfix log lines", ("%.0f"):format(per_second(log, 1000, 5)))
+  row("records a second from DSN messages", ("%.0f"):format(per_second(dsn, 1, 2000)))
+end
+
 -- memory ----------------------------------------------------------------------
 
 section = "memory"
