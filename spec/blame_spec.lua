@@ -36,6 +36,13 @@ local MISUSES = {
   { "format enhanced", function() sc.format(550, "4.1.1", "x") end },
   { "format text", function() sc.format(250, "a\rb") end },
   { "format opts", function() sc.format(250, "x", { max_line = 1 }) end },
+  { "policy reasons", function() sc.policy({ reasons = 5 }) end },
+  { "policy reasons key", function() sc.policy({ reasons = { [999] = "x" } }) end },
+  { "policy reasons value", function() sc.policy({ reasons = { [550] = "a b" } }) end },
+  { "Policy:reason", function() sc.policy({}):reason(true) end },
+  { "bounces", function() sc.bounces(5) end },
+  { "bounces opts", function() sc.bounces("x", { max_size = -1 }) end },
+  { "decide reply table", function() sc.decide("RCPT", { code = 550, enhanced = "5.1" }) end },
 }
 
 describe("a programming error", function()

@@ -290,18 +290,17 @@ local function classify(key)
   return "phrase", phrase
 end
 
-local function compile_table(name, t)
+-- Compiles a table of rules keyed by basic code, enhanced code or phrase:
+-- where(key) names a key in messages; rule(where, value) checks a value and
+-- gives the rule, raising as `policy` does (it runs three calls below it).
+local function compile(t, where_of, rule_of)
   local c = { enhanced = {}, basic = {}, phrase = {} }
-  for key, action in pairs(t) do
-    local where = format("overrides[%s][%s]", quote(name), type(key) == "string" and quote(key)
-      or tostring(key))
+  for key, value in pairs(t) do
+    local where = where_of(key)
     local kind, k = classify(key)
-    if not kind then argerror(1, "policy", format("%s: %s", where, k), 1) end
-    if not (ACTIONS[action] or type(action) == "function") then
-      argerror(1, "policy", format("%s: %s is not an action (ok, continue, retry, fail, close) "
-        .. "or a function", where, type(action) == "string" and quote(action) or type(action)), 1)
-    end
-    local rule = { action = action, where = where, key = k }
+    if not kind then argerror(1, "policy", format("%s: %s", where, k), 2) end
+    local rule = rule_of(where, value)
+    rule.key = k
     if kind == "phrase" then
       c.phrase[#c.phrase + 1] = rule
     else
@@ -316,33 +315,37 @@ local function compile_table(name, t)
   return c
 end
 
--- The policy's own reason rules: keys as in a command's table, values
--- reason names.
+local function key_name(key)
+  return type(key) == "string" and quote(key) or tostring(key)
+end
+
+-- The overrides of one command: actions (or functions giving one).
+local function compile_table(name, t)
+  local c = compile(t, function(key)
+    return format("overrides[%s][%s]", quote(name), key_name(key))
+  end, function(where, action)
+    if not (ACTIONS[action] or type(action) == "function") then
+      argerror(1, "policy", format("%s: %s is not an action (ok, continue, retry, fail, close) "
+        .. "or a function", where, type(action) == "string" and quote(action) or type(action)), 3)
+    end
+    return { action = action, where = where }
+  end)
+  return c -- not a tail call: errors name the caller of policy
+end
+
+-- The policy's own reason rules: values are reason names.
 local function compile_reasons(t)
-  if type(t) ~= "table" then argerror(1, "policy", "overrides.reasons must be a table", 2) end
-  local c = { enhanced = {}, basic = {}, phrase = {} }
-  for key, reason in pairs(t) do
-    local where = format("overrides.reasons[%s]", type(key) == "string" and quote(key)
-      or tostring(key))
-    local kind, k = classify(key)
-    if not kind then argerror(1, "policy", format("%s: %s", where, k), 2) end
+  if type(t) ~= "table" then argerror(1, "policy", "overrides.reasons must be a table", 1) end
+  local c = compile(t, function(key)
+    return format("overrides.reasons[%s]", key_name(key))
+  end, function(where, reason)
     if type(reason) ~= "string" or not reason:find("^[%a_][%w_]*$") then
       argerror(1, "policy", format("%s: a reason is a name (letters, digits, _), not %s", where,
-        type(reason) == "string" and quote(reason) or type(reason)), 2)
+        type(reason) == "string" and quote(reason) or type(reason)), 3)
     end
-    local rule = { reason = reason, ref = "policy " .. where, key = k }
-    if kind == "phrase" then
-      c.phrase[#c.phrase + 1] = rule
-    else
-      c[kind][k] = rule
-    end
-  end
-  -- longer phrases are more specific: try them first
-  sort(c.phrase, function(a, b)
-    if #a.key ~= #b.key then return #a.key > #b.key end
-    return a.key < b.key
+    return { reason = reason, ref = "policy " .. where }
   end)
-  return c
+  return c -- not a tail call: errors name the caller of policy
 end
 
 --- A Policy: built-in decisions with the caller's overrides.
