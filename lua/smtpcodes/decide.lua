@@ -178,17 +178,8 @@ local function kind_of(reason)
   return kinds[reason] == "hard" and "hard" or "soft"
 end
 
---- The bounce reason of a failure reply.
--- @param reply a Reply, a Code, a reply code (a number, or a string of three
---   digits), or any other string: a reply's raw text (untrusted: nil and a
---   message when it holds no reply)
--- @tparam[opt] string command the command the reply answered
--- @treturn string reason, from the vocabulary of `smtpcodes.reasons()`,
---   or nil for a reply that is no failure (1yz, 2yz, 3yz)
--- @treturn string "hard" or "soft"
--- @treturn string the rule that decided
--- reason(reply, command) under policy (or none), for arguments counted
--- from `first`.
+-- reason(reply, command) under policy (or none); fname names the API
+-- function in argument errors.
 local function reason_of(fname, reply, command, policy)
   if type(reply) == "string" and not reply:find("^%d%d%d$") then
     -- untrusted reply text: read as parse reads it, or refused with nil, err
@@ -212,6 +203,15 @@ local function answer(reason, kind, ref)
   return nil
 end
 
+--- The bounce reason of a failure reply.
+-- @param reply a Reply, a Code, a reply code (a number, or a string of three
+--   digits), or any other string: a reply's raw text (untrusted: nil and a
+--   message when it holds no reply)
+-- @tparam[opt] string command the command the reply answered
+-- @treturn string reason, from the vocabulary of `smtpcodes.reasons()`,
+--   or nil for a reply that is no failure (1yz, 2yz, 3yz)
+-- @treturn string "hard" or "soft"
+-- @treturn string the rule that decided
 function M.reason(reply, command)
   return answer(reason_of("reason", reply, command))
 end
