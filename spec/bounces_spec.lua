@@ -1,7 +1,8 @@
 -- smtpcodes.bounces: the delivery results in any text a user has. The
--- fixtures of spec/fixtures/bounces are written after the formats the RFCs
--- and the MTAs' documentation give (see its README); every one gives the
--- records it must give, and no bytes make the function raise or slow down.
+-- fixtures of spec/fixtures/bounces are captured from OpenSMTPD on loopback,
+-- or written after the formats the RFCs and the MTAs' documentation give
+-- (see its README); every one gives the records it must give, and no bytes
+-- make the function raise or slow down.
 local support = require("spec.support")
 local sc = require("smtpcodes")
 
@@ -52,6 +53,14 @@ local EXPECTED = {
   },
   ["text-qmail.txt"] = {
     "nobody@example.com - 550 5.1.1 user_unknown hard fail - text -",
+  },
+  -- captured from OpenSMTPD 6.8 on loopback (see the fixtures' README)
+  ["opensmtpd-dsn.eml"] = {
+    "unknown-user@example.net - 550 5.1.1 user_unknown hard fail opensmtpd.example dsn failed",
+  },
+  ["opensmtpd.log"] = {
+    "unknown-user@example.net - 550 5.1.1 user_unknown hard fail 127.0.0.1 opensmtpd -",
+    "nobody@localhost - - - - - ok - opensmtpd -",
   },
   ["text-exim.txt"] = {
     "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail - text -",

@@ -221,12 +221,15 @@ local function sendmail_line(line, policy)
   }, policy)
 end
 
--- OpenSMTPD: "smtp-out ... rcpt=<a@b> ... result=\"PermFail\" stat=\"550 ...\""
+-- OpenSMTPD: "... mta delivery evpid=... from=<s> to=<a@b> rcpt=<-> ...
+-- result=\"PermFail\" stat=\"550 ...\"" (and "result=Ok stat=Delivered"
+-- for a local delivery)
 local function opensmtpd_line(line, policy)
-  local result = field(line, 'result="', '"')
-  local to = field(line, "rcpt=<", ">")
+  if not find(line, " delivery evpid=", 1, true) then return nil end
+  local result = field(line, 'result="', '"') or field(line, "result=", "%s")
+  local to = field(line, " to=<", ">")
   if not result or not to then return nil end
-  local stat = field(line, 'stat="', '"') or ""
+  local stat = field(line, 'stat="', '"') or field(line, "stat=", "\n") or ""
   local reply = find(stat, "^%d%d%d") and reply_in(stat)
   local f = {
     recipient = to, reply = reply, remote = host_of(field(line, 'relay="', '"')),
@@ -345,18 +348,30 @@ local function delivery_status(body, policy)
   return records
 end
 
+-- The replies a notification part quotes per recipient, as OpenSMTPD
+-- writes them: "a@b: 550 5.1.1 ...".
+local function quoted_per_recipient(body)
+  local found = {}
+  for _, line in ipairs(each_line(body)) do
+    local rcpt, rest = match(line, "^%s*<?([^%s<>:]+@[^%s<>:]+)>?: (%d%d%d[ %-].*)$")
+    if rcpt and not found[rcpt] then found[rcpt] = rest end
+  end
+  return found
+end
+
 -- A whole message: the records of its delivery-status part; nil when it is
--- no multipart/report.
+-- no multipart message (RFC 3464 says multipart/report; OpenSMTPD sends
+-- multipart/mixed with a message/delivery-status part).
 local function dsn_message(text, policy)
   local s, e = find(text, "\r?\n\r?\n")
   if not s then return nil end
   local lines = each_line(sub(text, 1, s))
   local head = fields_of(lines, 1, #lines)
   local ctype = head["content-type"]
-  if not ctype or not find(lower(ctype), "multipart/report", 1, true) then return nil end
+  if not ctype or not find(lower(ctype), "multipart/", 1, true) then return nil end
   local boundary = match(ctype, '[Bb]oundary="([^"]+)"') or match(ctype, "[Bb]oundary=([^;%s]+)")
   if not boundary then return nil end
-  local records, delim = {}, "--" .. boundary
+  local records, notes, delim = {}, {}, "--" .. boundary
   local body = sub(text, e + 1)
   local pos = find(body, delim, 1, true)
   while pos do
@@ -364,10 +379,26 @@ local function dsn_message(text, policy)
     if sub(body, start, start + 1) == "--" then break end
     local nxt = find(body, delim, start, true)
     local fields, part = part_of(sub(body, start, (nxt or #body + 1) - 1))
-    if find(lower(fields["content-type"] or ""), "delivery-status", 1, true) then
+    local ptype = lower(fields["content-type"] or "text/plain")
+    if find(ptype, "delivery-status", 1, true) then
       for _, r in ipairs(delivery_status(part, policy)) do records[#records + 1] = r end
+    elseif find(ptype, "^%s*text/plain") and #records == 0 then
+      notes = quoted_per_recipient(part)
     end
     pos = nxt
+  end
+  -- a recipient whose report gives no Diagnostic-Code: the reply the
+  -- notification quotes for it, when there is one
+  for i, r in ipairs(records) do
+    if not r.reply and r.recipient and notes[r.recipient] then
+      local reply = reply_in(notes[r.recipient])
+      if reply then
+        records[i] = record({
+          recipient = r.recipient, reply = reply, remote = r.remote, source = "dsn",
+          dsn_action = r.dsn_action,
+        }, policy)
+      end
+    end
   end
   return records
 end
