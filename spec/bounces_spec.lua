@@ -54,7 +54,17 @@ local EXPECTED = {
   ["text-qmail.txt"] = {
     "nobody@example.com - 550 5.1.1 user_unknown hard fail - text -",
   },
-  -- captured from OpenSMTPD 6.8 on loopback (see the fixtures' README)
+  -- captured from Postfix 3.7 and OpenSMTPD 6.8 on loopback (see the
+  -- fixtures' README)
+  ["postfix-bounce.eml"] = {
+    "unknown-user@example.net - 550 5.1.1 user_unknown hard fail 127.0.0.1 dsn failed",
+  },
+  ["postfix.log"] = {
+    "full-box@example.net RCPT 452 4.2.2 mailbox_full soft retry 127.0.0.1 postfix -",
+    "unknown-user@example.net RCPT 550 5.1.1 user_unknown hard fail 127.0.0.1 postfix -",
+    "ann@example.net - 250 2.0.0 - - ok 127.0.0.1 postfix -",
+    "nobody@postfix.example - - 2.0.0 - - ok local postfix -",
+  },
   ["opensmtpd-dsn.eml"] = {
     "unknown-user@example.net - 550 5.1.1 user_unknown hard fail opensmtpd.example dsn failed",
   },
