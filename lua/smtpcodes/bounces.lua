@@ -159,10 +159,10 @@ local function postfix_line(line, policy)
   local t = p and find(line, ": to=<", p, true)
   if not t then return nil end
   local to = match(line, "^([^>]*)>", t + 6)
-  local status = field(line, ", status=", "%s(")
+  local s = find(line, ", status=", 1, true)
+  local status = s and match(line, "^([^%s(]*)", s + 9)
   if not to or not status then return nil end
-  local detail = match(line, "^%s*%((.*)%)%s*$", (find(line, ", status=", 1, true) or 0) + 9
-    + #status) or ""
+  local detail = match(line, "^%s*%((.*)%)%s*$", s + 9 + #status) or ""
   local host, text, words = said(detail)
   -- "status=sent (250 2.0.0 Ok: queued as ...)": the reply itself
   if not text and find(detail, "^%d%d%d[ %-]") then text = detail end
