@@ -103,7 +103,8 @@ describe("bin/smtpcodes", function()
       { "'<a>'", "smtpcodes: '<a>' is no code, reply or command name" },
       { "99", "smtpcodes: invalid code '99': a reply code has three digits" },
       { "--profile rfc2821 rcpt", "smtpcodes: unknown profile 'rfc2821'" },
-      { "'550-oops'", "smtpcodes: no SMTP reply in the text: line 1: incomplete reply" },
+      { "'550 ok\n221 bye'", "smtpcodes: no SMTP reply in the text: line 2: more text after the "
+        .. "final line: '221 bye'" },
     }
     for _, case in ipairs(cases) do
       local out, err, status = cli(case[1])
@@ -146,7 +147,7 @@ end)
 
 describe("bin/smtpcodes with several things to explain", function()
   it("goes on past a malformed one, reports each error, and exits 1 at the end", function()
-    local out, err, status = cli("550 5.1 turn 4.7.1 '550-x' 221")
+    local out, err, status = cli("550 5.1 turn 4.7.1 '550 ok\n221 bye' 221")
     assert.are.equal(1, status)
     assert.matches("^550  Requested action not taken", out)
     assert.matches("\n\n4%.7%.1  Delivery not authorized", out)
@@ -159,8 +160,7 @@ describe("bin/smtpcodes with several things to explain", function()
         .. "as in 5.1.1)",
       "smtpcodes: unknown command 'TURN' in profile rfc5321 (profile rfc821 has it: try -p "
         .. "rfc821)",
-      "smtpcodes: no SMTP reply in the text: line 1: incomplete reply: no final line after "
-        .. "this one",
+      "smtpcodes: no SMTP reply in the text: line 2: more text after the final line: '221 bye'",
     }, lines)
     out, err, status = cli("550 221")
     assert.are.equal(0, status, err .. out)

@@ -112,6 +112,83 @@ describe("smtpcodes.reason", function()
     assert.are.equal("policy", (sc.reason(r)))
   end)
 
+  -- the reason and the kind (not the rule)
+  local function rk(name, kind) return { name, kind } end
+
+  describe("reads a rule with the command it answers", function()
+    it("in reply to MAIL, an unknown address or a quota is the sender's", function()
+      assert.are.same({ "sender_rejected", "soft" },
+        rk(sc.reason("550 5.1.1 <a@example.net>... User unknown", "MAIL")))
+      assert.are.same({ "sender_rejected", "soft" }, rk(sc.reason("553 5.1.8 <a@example.net>... "
+        .. "Domain of sender address a@example.net does not exist")))
+      assert.are.same({ "rate_limited", "soft" }, rk(sc.reason("550 5.7.1 Email quota exceeded.",
+        "MAIL")))
+      assert.are.same({ "mailbox_full", "soft" }, rk(sc.reason("550 5.7.1 Email quota exceeded.",
+        "RCPT")))
+    end)
+
+    it("after DATA an unknown user is a filter's verdict: soft", function()
+      assert.are.same({ "user_unknown", "soft" },
+        rk(sc.reason("550 5.1.1 <a@example.net>: User unknown", "DATA_END")))
+      assert.are.same({ "user_unknown", "hard" },
+        rk(sc.reason("550 5.1.1 <a@example.net>: User unknown", "RCPT")))
+      local _, info = sc.decide("DATA_END", sc.parse("550 5.1.1 User unknown\r\n"))
+      assert.are.same({ "user_unknown", "soft" }, { info.reason, info.kind })
+    end)
+
+    it("a refusal of AUTH that no wording explains is an authentication failure", function()
+      assert.are.equal("auth_failed",
+        (sc.reason("535 5.7.1 Username and Password not accepted.", "AUTH")))
+      assert.are.equal("auth_failed", (sc.reason("504 5.7.4 Unrecognized Authentication Type.",
+        "AUTH")))
+      assert.are.equal("policy", (sc.reason("504 5.7.4 Unrecognized Authentication Type.")))
+      assert.are.equal("tls_required", (sc.reason("530 5.7.0 Must issue a STARTTLS command first.",
+        "AUTH")))
+    end)
+  end)
+
+  describe("finds the reply in raw text as logs and DSNs have it", function()
+    it("after other words, with the command they name", function()
+      local text = "host mx.example.net[192.0.2.1] said: 550 5.1.1 <a@example.net>: User "
+        .. "unknown (in reply to RCPT TO command)"
+      assert.are.same({ "user_unknown", "hard" }, rk(sc.reason(text)))
+      text = text:gsub("RCPT TO", "end of DATA")
+      assert.are.same({ "user_unknown", "soft" }, rk(sc.reason(text)))
+      assert.are.same({ "spam", "soft" }, rk(sc.reason("5.3.0 - Other mail system problem "
+        .. "550-'Message rejected as spam' (delivery attempts: 0)")))
+    end)
+
+    it("cut after the first line of a multi-line reply", function()
+      assert.are.same({ "sender_auth", "soft" }, rk(sc.reason("550-5.7.26 The MAIL FROM domain "
+        .. "[example.org] has an SPF record with a hard fail")))
+    end)
+
+    it("but a text that starts with a reply is that reply or none", function()
+      local r, err = sc.reason("550 ok\n221 bye")
+      assert.is_nil(r)
+      assert.matches("more text after the final line", err)
+    end)
+
+    it("with qmail's enhanced code at the end: (#5.7.1)", function()
+      local text = "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)"
+      assert.are.equal("policy", (sc.reason(text)))
+      assert.are.equal("unknown", (sc.reason((text:gsub(" %(#5%.7%.1%)", "")))))
+      -- a hint of another class, or no registry code, is not taken
+      assert.are.equal("unknown", (sc.reason((text:gsub("#5", "#4")))))
+    end)
+  end)
+
+  it("takes several unknown recipients for the sender's behaviour, not a bad address", function()
+    assert.are.same({ "policy", "soft" },
+      rk(sc.reason("451 VS1-IP Excessive unknown recipients - possible Open Relay (#4.1.8)",
+        "RCPT")))
+  end)
+
+  it("prefers any wording to a bare basic code", function()
+    assert.are.equal("policy", (sc.reason("550 Denied by policy", "RCPT")))
+    assert.are.equal("unknown", (sc.reason("550 Denied", "RCPT")))
+  end)
+
   it("raises for bad arguments", function()
     assert.has_error(function() sc.reason(nil) end,
       "bad argument #1 to 'reason' (Reply, Code or reply code expected, got nil)")

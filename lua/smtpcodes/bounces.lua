@@ -43,22 +43,7 @@ local function each_line(text)
   return list
 end
 
--- The command a quoted reply answered, from the words that name it.
-local COMMANDS = {
-  { "rcpt to", "RCPT" }, { "mail from", "MAIL" }, { "end of data", "DATA_END" },
-  { "end of message", "DATA_END" }, { "data", "DATA" }, { "ehlo", "EHLO" },
-  { "helo", "HELO" }, { "lhlo", "LHLO" }, { "bdat", "BDAT" }, { "auth", "AUTH" },
-  { "starttls", "STARTTLS" },
-}
-
-local function command_named(words)
-  if not words then return nil end
-  local l = lower(words)
-  for _, c in ipairs(COMMANDS) do
-    if find(l, c[1], 1, true) then return c[2] end
-  end
-  return nil
-end
+local command_named = util.command_named
 
 -- An enhanced status code (class 2, 4 or 5) at the start of s, or nil.
 local function status_of(s)

@@ -11,8 +11,8 @@ local getmetatable, ipairs, pairs, setmetatable, type = getmetatable, ipairs, pa
   setmetatable, type
 local tointeger, idiv, tonumber = util.tointeger, util.idiv, tonumber
 local sort = table.sort
-local byte, find, format, lower, sub = string.byte, string.find, string.format, string.lower,
-  string.sub
+local byte, find, format, lower, match, sub = string.byte, string.find, string.format,
+  string.lower, string.match, string.sub
 
 local M = {}
 
@@ -96,7 +96,8 @@ local function compile_rules()
   for _, r in ipairs(core.reasons()) do kinds[r[1]] = r[2] end
   rules = { enhanced = {}, basic = {}, phrase = {} }
   for _, r in ipairs(core.rules()) do
-    local rule = { key = r[2], command = r[3] or nil, reason = r[4], strong = r[5], ref = r[6] }
+    local rule = { key = r[2], command = r[3] or nil, reason = r[4], strong = r[5], ref = r[6],
+      phrase = r[1] == "phrase" or nil }
     if r[1] == "phrase" then
       rules.phrase[#rules.phrase + 1] = rule
     else
@@ -124,6 +125,8 @@ end
 -- weighed as data/reason-rules.tsv says: strong phrases (specific wording
 -- beats a generic code), then strong enhanced codes, then strong basic
 -- codes, then the first weak match; else "unknown".
+local GENERIC = {} -- the weak copy of each generic (X.n.0) rule
+
 local function find_reason(code, enhanced, text, command, policy)
   if not rules then compile_rules() end
   -- 0. the policy's own reason rules, when there is one
@@ -142,6 +145,12 @@ local function find_reason(code, enhanced, text, command, policy)
     if own.basic[code] then return own.basic[code] end
   end
   local weak_phrase
+  -- qmail writes the enhanced code at the end, in parentheses: "(#5.1.1)"
+  if not enhanced and type(text) == "string" then
+    local at = find(text, "(#", 1, true)
+    local e = at and match(text, "^%(#([245]%.%d%d?%d?%.%d%d?%d?)%)", at)
+    if e and tonumber(sub(e, 1, 1)) == idiv(code, 100) and knowledge.lookup(e) then enhanced = e end
+  end
   -- 1. phrases, as plain case-insensitive substrings, in the data's order
   if type(text) == "string" and text ~= "" then
     local lowered = lower(text)
@@ -159,40 +168,91 @@ local function find_reason(code, enhanced, text, command, policy)
     from_enhanced = for_command(rules.enhanced[key], command)
     if not from_enhanced then
       local generic = for_command(rules.enhanced[key:match("^X%.%d+") .. ".0"], command)
-      if generic then from_enhanced = { reason = generic.reason, ref = generic.ref } end
+      if generic then
+        -- the subject's generic code is weak evidence of a detail it does not name
+        from_enhanced = GENERIC[generic]
+        if not from_enhanced then
+          from_enhanced = { reason = generic.reason, ref = generic.ref }
+          GENERIC[generic] = from_enhanced
+        end
+      end
     end
     if from_enhanced and from_enhanced.strong then return from_enhanced end
   end
   -- 3. the basic code, a rule for this command before one for any command
   local from_basic = for_command(rules.basic[code], command)
   if from_basic and from_basic.strong then return from_basic end
-  return from_enhanced or from_basic or weak_phrase
+  -- 4. weak evidence: a generic enhanced code, then wording, then the bare
+  -- basic code (any wording says more than the code alone)
+  return from_enhanced or weak_phrase or from_basic
     or { reason = "unknown", ref = "RFC 5321 §4.2.1" }
 end
 
--- "hard" or "soft", by the reason: hard only for a reason that says the
--- recipient address is bad; a reason outside the vocabulary (a policy's own)
--- is soft.
-local function kind_of(reason)
+-- Commands whose refusal comes after the recipients were accepted: an
+-- unknown user there is a filter's verdict on the message (Sisimai's
+-- "filtered"), not evidence that the address is bad.
+local AFTER_RCPT = { DATA = true, DATA_END = true, BDAT = true, BURL = true }
+
+-- "hard" or "soft", by the reason and the command: hard only for a reason
+-- that says the recipient address is bad, given in reply to RCPT or to no
+-- command named; a reason outside the vocabulary (a policy's own) is soft.
+local function kind_of(reason, command)
   if not kinds then compile_rules() end
+  if command and AFTER_RCPT[command] then return "soft" end
   return kinds[reason] == "hard" and "hard" or "soft"
 end
+
+-- The built-in rule, read with its command: what a rule says of an address
+-- or a quota, in reply to MAIL, is said of the sender (RFC 3463 §3.2: X.1.7
+-- and X.1.8 are the sender's); any refusal of AUTH that no wording explains
+-- is an authentication failure (RFC 4954 §6). Each rule's reading is made
+-- once.
+local READ = { MAIL = {}, AUTH = {} }
+local function read_with(command, rule)
+  local reason, why
+  if command == "MAIL" then
+    if kinds[rule.reason] == "hard" then
+      reason, why = "sender_rejected", "in reply to MAIL, the sender's address (RFC 3463 §3.2)"
+    elseif rule.reason == "mailbox_full" then
+      reason, why = "rate_limited", "in reply to MAIL, the sender's quota"
+    end
+  elseif command == "AUTH" and not rule.phrase and rule.reason ~= "auth_required"
+      and rule.reason ~= "tls_required" and rule.reason ~= "auth_failed" then
+    reason, why = "auth_failed", "in reply to AUTH (RFC 4954 §6)"
+  end
+  if not reason then return rule end
+  local read = READ[command][rule]
+  if not read then
+    read = { reason = reason, ref = rule.ref .. "; " .. why }
+    READ[command][rule] = read
+  end
+  return read
+end
+
+local function rule_for(code, enhanced, text, command, policy)
+  local rule = find_reason(code, enhanced, text, command, policy)
+  if rule.own or not READ[command] then return rule end
+  return read_with(command, rule)
+end
+
+local find_reply -- the reply in a raw text: defined with reply_text below
 
 -- reason(reply, command) under policy (or none); fname names the API
 -- function in argument errors.
 local function reason_of(fname, reply, command, policy)
   if type(reply) == "string" and not reply:find("^%d%d%d$") then
     -- untrusted reply text: read as parse reads it, or refused with nil, err
-    local r, err = M.reply_text(reply)
-    if not r then return nil, err end
+    local r, named = find_reply(reply)
+    if not r then return nil, named end
     reply = r
+    if command == nil then command = named end
   end
   local code, enhanced, text = reply_of(reply, 1, fname, 1)
   local name
   if command ~= nil then name = command_of(command, 2, fname, 1) end
   if code < 400 then return nil end
-  local rule = find_reason(code, enhanced, text, name, policy)
-  return rule.reason, kind_of(rule.reason), rule.ref
+  local rule = rule_for(code, enhanced, text, name, policy)
+  return rule.reason, kind_of(rule.reason, name), rule.ref
 end
 
 -- reason_of's answer, as many values as it means (no tail call: an error
@@ -216,12 +276,52 @@ function M.reason(reply, command)
   return answer(reason_of("reason", reply, command))
 end
 
---- A Reply from a reply's raw text, as people and logs have it: whole or
--- multi-line, with or without line ends, indented, or flattened onto one
--- line ("550-5.1.1 a 550-5.1.1 b 550 5.1.1 c", as logs and DSNs write it).
--- nil and a message when the text holds no reply. Never raises on the text.
-function M.reply_text(s)
+-- The forms a reply takes in text people and logs have, tried in turn on
+-- text that starts with its code: as parse reads it; flattened onto one
+-- line ("550-5.1.1 a 550-5.1.1 b 550 5.1.1 c", as logs and DSNs write it);
+-- indented, as a bounce quotes it; cut after its first lines (a DSN's
+-- Diagnostic-Code often keeps only the first line of a multi-line reply).
+local function reply_forms(text)
   local parse = require("smtpcodes.reply").parse
+  local r, err = parse(text)
+  if r then return r end
+  local code = text:match("^(%d%d%d)[ %-]")
+  if not code then return nil, err end
+  local lines
+  if text:find("\n") then
+    lines = text:gsub("\n[ \t]+", "\n")
+  else
+    lines = text:gsub(" (" .. code .. "[ %-])", "\r\n%1")
+  end
+  r = parse(lines)
+  if r then return r end
+  -- no final line: the last line that continues is taken as the final one
+  local last, at = nil, 1
+  local cont = code .. "-"
+  while true do
+    local i = find(lines, cont, at, true)
+    if not i then break end
+    if i == 1 or byte(lines, i - 1) == 10 then last = i end
+    at = i + 4
+  end
+  if last then
+    r = parse(sub(lines, 1, last + 2) .. " " .. sub(lines, last + 4))
+    if r then return r end
+  end
+  return nil, err
+end
+
+-- Bytes that may stand before a reply code quoted inside a text: the
+-- start, white space, and the punctuation that logs and bounces put there.
+local BEFORE_CODE = { [32] = true, [9] = true, [10] = true, [13] = true, [58] = true, [39] = true,
+  [34] = true, [40] = true, [60] = true, [91] = true, [62] = true }
+
+-- The reply in a text, and the command the text says it answered ("(in
+-- reply to RCPT TO command)", as Postfix writes), or nil and why. The reply
+-- may stand after other words ("host mx said: 550 ..."): the first few
+-- places where a reply code follows a space or punctuation are tried, so
+-- that time stays linear in the text.
+function find_reply(s)
   -- white space trimmed at both ends, in one pass each (a pattern such as
   -- "%s+$" would be quadratic on a long run of spaces)
   local function space(i)
@@ -232,21 +332,44 @@ function M.reply_text(s)
   while first <= last and space(first) do first = first + 1 end
   while last >= first and space(last) do last = last - 1 end
   local text = sub(s, first, last)
-  local r, err = parse(text)
+  local r, err = reply_forms(text)
   if r then return r end
-  -- flattened: the same code, then "-" or " ", where each line began
-  local code = text:match("^(%d%d%d)[ %-]")
-  if code and not text:find("[\r\n]") then
-    local lines = text:gsub(" (" .. code .. "[ %-])", "\r\n%1")
-    r = parse(lines)
-    if r then return r end
-  end
-  -- indented lines, as a bounce quotes them
-  if text:find("\n") then
-    r = parse((text:gsub("\n[ \t]+", "\n")))
-    if r then return r end
+  -- a text that starts with a reply code is that reply or none
+  local from, tries = 1, find(text, "^[2-5]%d%d[ %-]") and 8 or 0
+  while tries < 8 do
+    local at = find(text, "[2-5]%d%d[ %-]", from)
+    if not at then break end
+    if at > 1 and BEFORE_CODE[byte(text, at - 1)] then
+      tries = tries + 1
+      local part = sub(text, at)
+      local named
+      local tail = find(part, "(in reply to ", 1, true)
+      if tail then
+        named = part:match("^(.-) command%)", tail + 13)
+        part = sub(part, 1, tail - 1)
+      end
+      part = part:gsub("[%s'\"%)>]+$", "")
+      r = reply_forms(part)
+      if r then
+        return r, named and util.command_named(named)
+      end
+    end
+    from = at + 1
   end
   return nil, "no SMTP reply in the text: " .. err
+end
+M.find_reply = find_reply
+
+--- A Reply from a reply's raw text, as people and logs have it: whole or
+-- multi-line, with or without line ends, indented, flattened onto one line
+-- ("550-5.1.1 a 550-5.1.1 b 550 5.1.1 c", as logs and DSNs write it), cut
+-- after its first line (as DSNs often keep it), or after other words ("host
+-- mx said: 550 ..."). nil and a message when the text holds no reply. Never
+-- raises on the text.
+function M.reply_text(s)
+  local r, err = find_reply(s)
+  if r then return r end
+  return nil, err
 end
 
 --- The vocabulary of bounce reasons: a fresh list of
@@ -343,7 +466,7 @@ local function compile_reasons(t)
       argerror(1, "policy", format("%s: a reason is a name (letters, digits, _), not %s", where,
         type(reason) == "string" and quote(reason) or type(reason)), 3)
     end
-    return { reason = reason, ref = "policy " .. where }
+    return { reason = reason, ref = "policy " .. where, own = true }
   end)
   return c -- not a tail call: errors name the caller of policy
 end
@@ -531,10 +654,10 @@ function M.decide(command, reply, policy)
   info.rule = rule
   if action == "retry" or action == "fail" or action == "close" then
     if not reason then
-      reason = code >= 400 and find_reason(code, enhanced, text, name, policy).reason or "unknown"
+      reason = code >= 400 and rule_for(code, enhanced, text, name, policy).reason or "unknown"
     end
     info.reason = reason
-    info.kind = kind_of(reason)
+    info.kind = kind_of(reason, name)
   end
   return action, info
 end

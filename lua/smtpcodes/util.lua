@@ -1,12 +1,12 @@
 --- Internal helpers shared by the smtpcodes modules. Not part of the API.
 -- @module smtpcodes.util
-local error, getmetatable, tostring, type = error, getmetatable, tostring, type
+local error, getmetatable, ipairs, tostring, type = error, getmetatable, ipairs, tostring, type
 local floor = math.floor
 -- luacheck: push ignore 143 113
 local mtointeger = math.tointeger -- Lua 5.3 and later
 local unpack = table.unpack or unpack -- 5.1 and LuaJIT: unpack
 -- luacheck: pop
-local byte, find, format = string.byte, string.find, string.format
+local byte, find, format, lower = string.byte, string.find, string.format, string.lower
 
 local M = {}
 
@@ -117,6 +117,26 @@ function M.checkself(self, class, fname)
     error(format("bad argument #1 to '%s' (%s expected, got %s)", fname, class.__name,
       M.typename(self)), 3)
   end
+end
+
+-- The words that name a command in text ("in reply to RCPT TO command",
+-- "after end of data"), and the command as decide names it.
+local COMMANDS = {
+  { "rcpt to", "RCPT" }, { "mail from", "MAIL" }, { "end of data", "DATA_END" },
+  { "end of message", "DATA_END" }, { "data", "DATA" }, { "ehlo", "EHLO" },
+  { "helo", "HELO" }, { "lhlo", "LHLO" }, { "bdat", "BDAT" }, { "auth", "AUTH" },
+  { "starttls", "STARTTLS" },
+}
+
+--- The command a quoted reply answered, from the words that name it (as
+-- decide names it), or nil.
+function M.command_named(words)
+  if not words then return nil end
+  local l = lower(words)
+  for _, c in ipairs(COMMANDS) do
+    if find(l, c[1], 1, true) then return c[2] end
+  end
+  return nil
 end
 
 return M
