@@ -33,6 +33,8 @@ build = {
     ["smtpcodes.decide"] = "lua/smtpcodes/decide.lua",
     ["smtpcodes.format"] = "lua/smtpcodes/format.lua",
     ["smtpcodes.bounces"] = "lua/smtpcodes/bounces.lua",
+    ["smtpcodes.opensmtpd"] = "lua/smtpcodes/opensmtpd.lua",
+    ["smtpcodes.postfix"] = "lua/smtpcodes/postfix.lua",
   },
   install = {
     bin = { smtpcodes = "bin/smtpcodes" },

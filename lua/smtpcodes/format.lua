@@ -7,10 +7,12 @@ local util = require("smtpcodes.util")
 local knowledge = require("smtpcodes.knowledge")
 
 local argerror, quote = util.argerror, util.quote
-local ipairs, select, tonumber, type = ipairs, select, tonumber, type
+local ipairs, pcall, select, tonumber, tostring, type = ipairs, pcall, select, tonumber,
+  tostring, type
 local tointeger, idiv = util.tointeger, util.idiv
 local concat = table.concat
-local byte, find, format, sub = string.byte, string.find, string.format, string.sub
+local byte, find, format, gsub, sub = string.byte, string.find, string.format, string.gsub,
+  string.sub
 
 local M = {}
 
@@ -189,6 +191,40 @@ function M.format(code, ...)
       line == "" and (enhanced or "") or prefix, line)
   end
   return concat(out)
+end
+
+--- The reply as one line without its CRLF, for protocols that carry a reply
+-- inside one of their own lines (OpenSMTPD's filter-result, Postfix's
+-- action=): built by format, and refused with nil and a message where format
+-- would raise (a bad code, a control character in the text ...), where it
+-- would give more than one line (a line break in the text, a text too long
+-- for 510 bytes), and where `accept(code)` is false.
+-- @tparam string what the name of the caller, for messages ("reject")
+-- @tparam string need the codes that may be sent, for messages ("4yz or 5yz")
+-- @tparam function accept true for a code that may be sent
+-- @param code and the other arguments: as format takes them
+-- @return the line; or nil and the message
+function M.line(what, need, accept, code, ...)
+  local ok, wire = pcall(M.format, code, ...)
+  if not ok then
+    return nil, what .. ": reply refused: "
+      .. gsub(tostring(wire), "^.-bad argument #%d+ to 'format' %((.*)%)$", "%1")
+  end
+  local c = tonumber(sub(wire, 1, 3))
+  if not accept(c) then
+    return nil, format("%s: reply refused: %s needs %s, not %d", what, what, need, c)
+  end
+  if find(wire, "\r\n", 1, true) < #wire - 1 then
+    for i = 1, select("#", ...) do
+      local v = select(i, ...)
+      if type(v) == "string" and find(v, "\n", 1, true) then
+        return nil, what .. ": reply refused: the text holds a line break (one line is sent)"
+      end
+    end
+    return nil, format("%s: reply refused: it does not fit one line of %d bytes", what,
+      M.MAX_LINE)
+  end
+  return sub(wire, 1, -3)
 end
 
 return M

@@ -5,7 +5,8 @@
 -- building. `require "smtpcodes"` loads only the core (`smtpcodes.backend`
 -- says which: "c" or "lua", the pure-Lua one); each part of the
 -- API is loaded the first time it is used, and `smtpcodes[550]` is
--- `smtpcodes.lookup(550)`.
+-- `smtpcodes.lookup(550)`. `smtpcodes.opensmtpd` and `smtpcodes.postfix` are
+-- the modules of those names.
 -- @module smtpcodes
 local loader = require("smtpcodes.loader")
 
@@ -33,11 +34,19 @@ local provider = {
   bounces = "smtpcodes.bounces",
 }
 
+-- Modules reached as fields: smtpcodes.opensmtpd is require("smtpcodes.opensmtpd").
+local submodule = { opensmtpd = "smtpcodes.opensmtpd", postfix = "smtpcodes.postfix" }
+
 local lookup
 
 return setmetatable(M, {
   __name = "smtpcodes",
   __index = function(_, key)
+    if submodule[key] then
+      local m = require(submodule[key])
+      rawset(M, key, m)
+      return m
+    end
     local from = provider[key]
     if from then
       local f = require(from)[key]
