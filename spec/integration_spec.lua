@@ -186,18 +186,18 @@ describe("examples/send.lua --lmtp against Dovecot's LMTP server", function()
   end)
 end)
 
-describe("examples/send.lua against Postfix", function()
-  local port, dir, log, env, root
-
-  lazy_setup(function()
-    assert(io.open("build/postfix/usr/sbin/postfix"), "Postfix is not unpacked under build/: "
-      .. "make test unpacks it")
-    root = assert(support.run("cd build/postfix && pwd"):match("^(%S+)"))
-    port, dir = free_port(), tmpdir()
-    log = dir .. "/start.log"
-    assert(support.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
-      :format(dir, dir, dir, dir)))
-    local cf = ([[
+-- Starts the unpacked Postfix on a free port, with a private configuration
+-- (`extra` is added to its main.cf); returns the port and a function that
+-- stops it.
+local function start_postfix(extra)
+  assert(io.open("build/postfix/usr/sbin/postfix"), "Postfix is not unpacked under build/: "
+    .. "make test unpacks it")
+  local root = assert(support.run("cd build/postfix && pwd"):match("^(%S+)"))
+  local port, dir = free_port(), tmpdir()
+  local log = dir .. "/start.log"
+  assert(support.execute(("mkdir -p %s/conf %s/queue %s/data && chown nobody %s/data")
+    :format(dir, dir, dir, dir)))
+  local cf = ([[
 compatibility_level = 3.6
 queue_directory = DIR/queue
 data_directory = DIR/data
@@ -220,12 +220,12 @@ message_size_limit = 10240
 mailbox_command = /bin/cat > /dev/null
 maillog_file_prefixes = DIR
 maillog_file = DIR/maillog
-]]):gsub("DIR", dir):gsub("ROOT", root)
-    local main = assert(io.open(dir .. "/conf/main.cf", "w"))
-    main:write(cf)
-    main:close()
-    local master = assert(io.open(dir .. "/conf/master.cf", "w"))
-    master:write(("127.0.0.1:%d inet n - n - - smtpd\n"):format(port), [[
+]]):gsub("DIR", dir):gsub("ROOT", root) .. (extra or "")
+  local main = assert(io.open(dir .. "/conf/main.cf", "w"))
+  main:write(cf)
+  main:close()
+  local master = assert(io.open(dir .. "/conf/master.cf", "w"))
+  master:write(("127.0.0.1:%d inet n - n - - smtpd\n"):format(port), [[
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -243,19 +243,26 @@ anvil unix - - n - 1 anvil
 scache unix - - n - 1 scache
 postlog unix-dgram n - n - 1 postlogd
 ]])
-    master:close()
-    env = ("LD_LIBRARY_PATH=%s/usr/lib/postfix "):format(root)
-    spawn(("exec env %s %s/usr/sbin/postfix -c %s/conf start-fg"):format(env, root, dir),
-      log)
-    wait_port(port, log)
+  master:close()
+  local env = ("LD_LIBRARY_PATH=%s/usr/lib/postfix "):format(root)
+  spawn(("exec env %s %s/usr/sbin/postfix -c %s/conf start-fg"):format(env, root, dir), log)
+  wait_port(port, log)
+  return port, function()
+    support.execute(("env %s %s/usr/sbin/postfix -c %s/conf stop >/dev/null 2>&1"):format(env,
+      root, dir))
+    support.execute("sleep 0.3; rm -rf " .. dir)
+  end
+end
+
+describe("examples/send.lua against Postfix", function()
+  local port, stop_postfix
+
+  lazy_setup(function()
+    port, stop_postfix = start_postfix()
   end)
 
   lazy_teardown(function()
-    if env then
-      support.execute(("env %s %s/usr/sbin/postfix -c %s/conf stop >/dev/null 2>&1"):format(env,
-        root, dir))
-    end
-    support.execute("sleep 0.3; rm -rf " .. dir)
+    if stop_postfix then stop_postfix() end
   end)
 
   it("pipelines to Postfix and delivers to a known recipient", function()
@@ -453,5 +460,141 @@ describe("examples/filter.lua", function()
       _, _, status = send_lua(port, "me@example.org", { "ann@example.net" }, MESSAGE)
       assert.are.equal(0, status)
     end)
+  end)
+end)
+
+-- The examples' modules, core and script copied where smtpd's filter user
+-- can read them whatever the permissions of the checkout: a wrapper runs
+-- the example with this run's interpreter and core.
+local function filter_tree(dir, script, args)
+  local core = "build/" .. support.LUANAME .. "/smtpcodes/core.so"
+  assert(support.execute(("mkdir -p %s/lua %s/cpath/smtpcodes && cp -r lua/smtpcodes %s/lua/ "
+    .. "&& cp %s %s/ && (test ! -f %s || cp %s %s/cpath/smtpcodes/)"):format(dir, dir, dir,
+    script, dir, core, core, dir)))
+  local lua = assert(support.run("command -v " .. support.LUA):match("^(%S+)"))
+  local backend = os.getenv("SMTPCODES_BACKEND")
+  local run = dir .. "/run.sh"
+  local h = assert(io.open(run, "w"))
+  h:write(("#!/bin/sh\nexec env LUA_PATH='%s/lua/?.lua;%s/lua/?/init.lua' "
+    .. "LUA_CPATH='%s/cpath/?.so' %s %s %s/%s %s\n"):format(dir, dir, dir,
+    backend and "SMTPCODES_BACKEND=" .. backend or "", lua, dir, script:match("[^/]+$"), args))
+  h:close()
+  assert(support.execute("chmod -R a+rX " .. dir .. " && chmod 755 " .. run))
+  return run
+end
+
+describe("examples/opensmtpd-filter.lua inside OpenSMTPD", function()
+  local port, pid, dir, log
+  local DELAY = 2
+
+  lazy_setup(function()
+    port, dir = free_port(), tmpdir()
+    support.execute("chmod 777 " .. dir)
+    log = dir .. "/smtpd.log"
+    local run = filter_tree(dir, "examples/opensmtpd-filter.lua", "--delay " .. DELAY)
+    local conf = dir .. "/smtpd.conf"
+    local h = assert(io.open(conf, "w"))
+    h:write(("filter \"lua\" proc-exec \"%s\"\n"
+      .. "listen on 127.0.0.1 port %d hostname opensmtpd.example filter \"lua\"\n"
+      .. "action \"store\" mda \"cat >> %s/inbox\"\n"
+      .. "match from any for local action \"store\"\n"
+      .. "match from any for any reject\n"):format(run, port, dir))
+    h:close()
+    support.execute("chmod 644 " .. conf)
+    pid = spawn("exec smtpd -d -f " .. conf, log)
+    wait_port(port, log)
+  end)
+
+  lazy_teardown(function()
+    stop(pid)
+    support.execute("rm -rf " .. dir)
+  end)
+
+  local function swaks(from, to)
+    return support.run(("swaks --server 127.0.0.1:%d --helo client.example --from %s --to %s")
+      :format(port, from, to))
+  end
+
+  it("rejects an unknown recipient with the reply the filter built", function()
+    local out = swaks("sender@example.org", "unknown-1@localhost")
+    assert.matches("\n<%*%* 550 5%.1%.1 <unknown%-1@localhost>: Recipient address rejected: "
+      .. "User unknown\r?\n", out)
+  end)
+
+  it("greylists a grey sender, then accepts the same retry after the delay", function()
+    local out = swaks("grey-1@example.org", "nobody@localhost")
+    assert.matches("\n<%*%* 451 4%.7%.1 Greylisted, please try again in %d+ seconds\r?\n", out)
+    socket.sleep(DELAY + 1)
+    out = swaks("grey-1@example.org", "nobody@localhost")
+    assert.matches("\n<%-  250 2%.1%.5 Destination address valid", out)
+    assert.matches("\n<%-  250 2%.0%.0 %x+ Message accepted for delivery", out)
+    -- another recipient is a new triplet: greylisted again
+    out = swaks("grey-1@example.org", "root@localhost")
+    assert.matches("\n<%*%* 451 4%.7%.1 Greylisted", out)
+  end)
+
+  it("writes every reply smtpd sent, with its reason, to smtpd's log", function()
+    swaks("sender@example.org", "unknown-2@localhost")
+    local text
+    for _ = 1, 50 do
+      text = support.read(log)
+      if text:find("unknown-2@localhost", 1, true) then break end
+      socket.sleep(0.1)
+    end
+    assert.matches("lua: %x+ reply 550 5%.1%.1 user_unknown hard <unknown%-2@localhost>", text)
+    assert.matches("lua: %x+ reply 451 4%.7%.1 greylisted soft Greylisted", text)
+    -- the multi-line EHLO reply, put back together from its lines
+    assert.matches("lua: %x+ reply 250 %- %- %- opensmtpd%.example Hello [^\n]* / 8BITMIME / ",
+      text)
+  end)
+end)
+
+describe("examples/policy.lua behind Postfix", function()
+  local port, stop_postfix, policy_pid, policy_log
+
+  lazy_setup(function()
+    local policy_port = free_port()
+    policy_log = os.tmpname()
+    policy_pid = spawn(("exec env %s %s examples/policy.lua --port %d"):format(ENV, support.LUA,
+      policy_port), policy_log)
+    wait_port(policy_port, policy_log)
+    port, stop_postfix = start_postfix(("smtpd_recipient_restrictions = "
+      .. "check_policy_service inet:127.0.0.1:%d\n"):format(policy_port))
+  end)
+
+  lazy_teardown(function()
+    if stop_postfix then stop_postfix() end
+    stop(policy_pid)
+    os.remove(policy_log)
+  end)
+
+  local function swaks(to)
+    return support.run(("swaks --server 127.0.0.1:%d --helo client.example --from "
+      .. "sender@example.org --to %s"):format(port, to))
+  end
+
+  it("rejects, defers or lets Postfix decide, recipient by recipient", function()
+    local out = swaks("unknown-1@localhost")
+    assert.matches("\n<%*%* 550 5%.1%.1 <unknown%-1@localhost>: Recipient address rejected: "
+      .. "User unknown\r?\n", out)
+    out = swaks("full-box@localhost")
+    assert.matches("\n<%*%* 452 4%.2%.2 <full%-box@localhost>: Recipient address rejected: "
+      .. "Mailbox full, please try again later\r?\n", out)
+    out = swaks("root@localhost")
+    assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
+  end)
+
+  it("serves several smtpd processes at once", function()
+    local procs = {}
+    for i = 1, 4 do
+      procs[i] = io.popen(("swaks --server 127.0.0.1:%d --helo c%d.example --from s@example.org "
+        .. "--to unknown-%d@localhost,root@localhost 2>&1"):format(port, i, i))
+    end
+    for i, p in ipairs(procs) do
+      local out = p:read("*a")
+      p:close()
+      assert.matches(("<%%*%%* 550 5%%.1%%.1 <unknown%%-%d@localhost>"):format(i), out)
+      assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
+    end
   end)
 end)

@@ -116,3 +116,59 @@ describe("README.md", function()
     end)
   end
 end)
+
+describe("README.md's filter programs", function()
+  -- a ```lua NAME block, written to a file
+  local function program(name)
+    local body = assert(readme:match("\n```lua " .. name .. "\n(.-)\n```"), "no ```lua " .. name)
+    local nlines = select(2, body:gsub("\n", "")) + 1
+    assert.is_true(nlines < 30, name .. ": " .. nlines .. " lines")
+    local f = os.tmpname()
+    local h = assert(io.open(f, "w"))
+    h:write(body, "\n")
+    h:close()
+    return f
+  end
+
+  local function run(file, input)
+    local f = os.tmpname()
+    local h = assert(io.open(f, "wb"))
+    h:write(input)
+    h:close()
+    local out, err, status = support.run(support.ENV .. support.LUA .. " " .. file .. " < " .. f)
+    os.remove(f)
+    os.remove(file)
+    return out, err, status
+  end
+
+  it("the OpenSMTPD filter answers smtpd's requests and logs refusals", function()
+    local sid, token, t = "7641df9771b4ed00", "1ef1c203cc576e5d", "1576146008.006099"
+    local out, err, status = run(program("opensmtpd"), table.concat({
+      "config|smtpd-version|6.8.0p2", "config|subsystem|smtp-in", "config|ready",
+      ("filter|0.6|%s|smtp-in|rcpt-to|%s|%s|<Ann@Old.Example.org>"):format(t, sid, token),
+      ("filter|0.6|%s|smtp-in|rcpt-to|%s|%s|<ann@example.net>"):format(t, sid, token),
+      ("report|0.6|%s|smtp-in|protocol-server|%s|550 5.1.6 This domain has moved to "
+        .. "example.net"):format(t, sid),
+    }, "\n") .. "\n")
+    assert.are.equal(0, status, err)
+    assert.are.equal("register|filter|smtp-in|rcpt-to\nregister|report|smtp-in|link-disconnect\n"
+      .. "register|report|smtp-in|protocol-server\nregister|ready\n"
+      .. ("filter-result|%s|%s|reject|550 5.1.6 This domain has moved to example.net\n")
+        :format(sid, token)
+      .. ("filter-result|%s|%s|proceed\n"):format(sid, token), out)
+    assert.are.equal(sid .. " 550 user_unknown\n", err)
+  end)
+
+  it("the Postfix policy service answers each request, and stops at a malformed one", function()
+    local out, err, status = run(program("postfix"), "request=smtpd_access_policy\n"
+      .. "protocol_state=RCPT\nrecipient=Postmaster@example.org\nclient_name=mx.example.net\n\n"
+      .. "request=smtpd_access_policy\nrecipient=ann@example.org\nclient_name=unknown\n\n"
+      .. "request=smtpd_access_policy\nrecipient=bob@example.org\n\n"
+      .. "garbage\n\nrequest=smtpd_access_policy\n\n")
+    assert.are.equal(0, status, err)
+    assert.are.equal("action=OK\n\naction=450 4.7.1 Cannot find your hostname, try again later\n\n"
+      .. "action=DUNNO\n\n", out)
+    assert.are.equal("lua-policy: malformed attribute line 1: 'garbage' (name=value expected)\n",
+      err)
+  end)
+end)
