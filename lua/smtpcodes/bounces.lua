@@ -344,34 +344,59 @@ local function quoted_per_recipient(body)
   return found
 end
 
--- A whole message: the records of its delivery-status part; nil when it is
--- no multipart message (RFC 3464 says multipart/report; OpenSMTPD sends
--- multipart/mixed with a message/delivery-status part).
-local function dsn_message(text, policy)
-  local s, e = find(text, "\r?\n\r?\n")
-  if not s then return nil end
-  local lines = each_line(sub(text, 1, s))
-  local head = fields_of(lines, 1, #lines)
-  local ctype = head["content-type"]
+-- The boundary of a multipart Content-Type, or nil.
+local function boundary_of(ctype)
   if not ctype or not find(lower(ctype), "multipart/", 1, true) then return nil end
-  local boundary = match(ctype, '[Bb]oundary="([^"]+)"') or match(ctype, "[Bb]oundary=([^;%s]+)")
-  if not boundary then return nil end
-  local records, notes, delim = {}, {}, "--" .. boundary
-  local body = sub(text, e + 1)
+  return match(ctype, '[Bb]oundary="([^"]+)"') or match(ctype, "[Bb]oundary=([^;%s]+)")
+end
+
+-- The parts of a multipart body: calls each(fields, body) for every part,
+-- decoded, and for the parts of a multipart part inside it (one level: a
+-- bounce's text may sit in multipart/alternative).
+local function each_part(body, boundary, each, nested)
+  local delim = "--" .. boundary
   local pos = find(body, delim, 1, true)
   while pos do
     local start = pos + #delim
     if sub(body, start, start + 1) == "--" then break end
     local nxt = find(body, delim, start, true)
     local fields, part = part_of(sub(body, start, (nxt or #body + 1) - 1))
-    local ptype = lower(fields["content-type"] or "text/plain")
-    if find(ptype, "delivery-status", 1, true) then
-      for _, r in ipairs(delivery_status(part, policy)) do records[#records + 1] = r end
-    elseif find(ptype, "^%s*text/plain") and #records == 0 then
-      notes = quoted_per_recipient(part)
+    local inner = not nested and boundary_of(fields["content-type"])
+    if inner then
+      each_part(part, inner, each, true)
+    else
+      each(fields, part)
     end
     pos = nxt
   end
+end
+
+-- A whole message: the records of its delivery-status part, and the text of
+-- its text parts, decoded (for the replies a bounce without a DSN part
+-- quotes); nil when it is no multipart message (RFC 3464 says
+-- multipart/report; OpenSMTPD sends multipart/mixed with a
+-- message/delivery-status part).
+local function dsn_message(text, policy)
+  local s, e = find(text, "\r?\n\r?\n")
+  if not s then return nil end
+  local lines = each_line(sub(text, 1, s))
+  local head = fields_of(lines, 1, #lines)
+  local boundary = boundary_of(head["content-type"])
+  if not boundary then return nil end
+  local records, notes, texts = {}, {}, {}
+  each_part(sub(text, e + 1), boundary, function(fields, part)
+    local ptype = lower(fields["content-type"] or "text/plain")
+    if find(ptype, "delivery-status", 1, true) then
+      for _, r in ipairs(delivery_status(part, policy)) do records[#records + 1] = r end
+    elseif find(ptype, "^%s*text/plain") then
+      texts[#texts + 1] = part
+      if #records == 0 then
+        for rcpt, reply in pairs(quoted_per_recipient(part)) do
+          notes[rcpt] = notes[rcpt] or reply
+        end
+      end
+    end
+  end)
   -- a recipient whose report gives no Diagnostic-Code: the reply the
   -- notification quotes for it, when there is one
   for i, r in ipairs(records) do
@@ -385,43 +410,94 @@ local function dsn_message(text, policy)
       end
     end
   end
-  return records
+  return records, concat(texts, "\n")
 end
 
 -- Bounces without a DSN part ------------------------------------------------------
 
+-- A bare address on a line of its own, as bounces list the recipients
+-- before the reply each got ("  a@example.org", "<a@example.org>:").
+local function address_line(line)
+  return match(line, "^%s*<?([^%s<>:\"]+@[^%s<>:\"]+)>?:?%s*$")
+end
+
+-- The reply lines that start at lines[i] (a multi-line reply, or one line),
+-- joined; nil when lines[i] starts no reply.
+local function reply_lines(lines, i)
+  local first = lines[i] and match(lines[i], "^%s*([2-5]%d%d[ %-].*)$")
+  if not first then return nil end
+  local out = { first }
+  local k = i + 1
+  while #out < 30 and lines[k] and find(lines[k], "^%s*[2-5]%d%d[ %-]") and
+      find(out[#out], "^[2-5]%d%d%-") do
+    out[#out + 1] = (gsub(lines[k], "^%s+", ""))
+    k = k + 1
+  end
+  return concat(out, "\r\n")
+end
+
 -- The replies such a bounce quotes: Exim's "SMTP error from remote mail
--- server after RCPT TO:<a@b>:" (the reply on that line or the next),
--- Postfix's "host H said: ... (in reply to RCPT TO command)" (on one line
--- or folded), qmail's "Remote host said: ...".
+-- server after RCPT TO:<a@b>:" (the reply on that line or the next, after
+-- "host H [IP]:"), Postfix's "host H said: ... (in reply to RCPT TO
+-- command)" (on one line or folded), qmail's "Remote host said: ...",
+-- Exchange's "Remote Server returned '...'", Gmail's "The error that the
+-- other server returned was:" and the lines after it, and "a@b: 550 ..."
+-- (one line per recipient, as OpenSMTPD writes it). The recipient is the
+-- one the line names, else the last address listed on a line of its own.
 local function quoted(text, policy)
   local lines, records = each_line(text), {}
-  local recipient -- qmail names each recipient on a line "<a@b>:" before its reply
+  local recipient
+  local seen = {} -- a reply quoted twice (in two languages, or in the text and
+  -- the DSN fields) is one delivery result: its record, completed
+  local function add(f)
+    f.source = f.source or "text"
+    f.recipient = f.recipient or recipient
+    local key = f.reply and concat({ f.reply.code, f.reply.enhanced or "", f.reply.text }, "\0")
+    local old = key and seen[key]
+    if old and (not old.f.recipient or not f.recipient or old.f.recipient == f.recipient) then
+      local g = old.f
+      g.recipient, g.command, g.remote = g.recipient or f.recipient, g.command or f.command,
+        g.remote or f.remote
+      records[old.at] = record(g, policy)
+      return
+    end
+    records[#records + 1] = record(f, policy)
+    if key then seen[key] = { f = f, at = #records } end
+  end
   for i, line in ipairs(lines) do
     local e = find(line, "SMTP error from remote mail server after ", 1, true)
+      or find(line, "SMTP error from remote mailer after ", 1, true)
     local q = not e and find(line, "Remote host said: ", 1, true)
-    local named = match(line, "^<([^>%s]+@[^>%s]+)>:%s*$")
+    local ms = not e and not q and find(line, "Remote Server returned '", 1, true)
+    local named = address_line(line)
+      or match(line, "[Dd]eliver[%a ]- to <([^>%s]+@[^>%s]+)>")
+    local rcpt, rest = match(line, "^%s*<?([^%s<>:]+@[^%s<>:]+)>?: ([2-5]%d%d[ %-].*)$")
     if named then
       recipient = named
+    elseif rcpt then
+      local reply = reply_in(rest)
+      if reply then add({ reply = reply, recipient = rcpt }) end
     elseif q then
       local reply = reply_in(sub(line, q + 18))
-      if reply then
-        records[#records + 1] = record({ reply = reply, source = "text", recipient = recipient },
-          policy)
-      end
+      if reply then add({ reply = reply }) end
+    elseif ms then
+      local reply = reply_in(match(line, "^(.-)'?%s*$", ms + 24))
+      if reply then add({ reply = reply }) end
     elseif e then
-      local after = sub(line, e + 41)
-      local c = find(after, ":%s*%d%d%d")
+      local after = sub(line, (find(line, " after ", e, true)) + 7)
+      local c = find(after, ":%s*[^%s<]")
       local reply_text
-      if c then
+      if c and find(after, "[2-5]%d%d[ %-]", c) then
         reply_text = match(after, "^:%s*(.*)$", c)
-      elseif lines[i + 1] then
-        reply_text = match(lines[i + 1], "^%s*(%d%d%d.*)$")
+      else
+        -- the reply on the next lines ("host mx [192.0.2.1]: 550 ...")
+        local k = i + 1
+        while lines[k] and k <= i + 3 and not find(lines[k], "[2-5]%d%d[ %-]") do k = k + 1 end
+        reply_text = lines[k] and concat({ lines[k], lines[k + 1] or "" }, " ")
       end
-      records[#records + 1] = record({
-        recipient = match(after, "<([^>]*)>"), command = command_named(sub(after, 1, c or #after)),
-        reply = reply_in(reply_text), source = "text",
-      }, policy)
+      local command = command_named(match(after, "^([%a ]+)"))
+      add({ recipient = command == "RCPT" and match(after, "<([^>]*)>") or nil,
+        command = command, reply = reply_in(reply_text) })
     elseif find(line, " said: ", 1, true) then
       -- folded onto the next lines: up to four of them, until "(in reply to"
       local joined = line
@@ -432,11 +508,31 @@ local function quoted(text, policy)
       local host, reply_text, words = said(joined)
       local reply = reply_in(reply_text)
       if reply then
-        records[#records + 1] = record({
-          command = command_named(words), reply = reply, remote = host_of(host), source = "text",
-          recipient = match(line, "<([^>@%s]+@[^>%s]+)>") or recipient,
-        }, policy)
+        add({ command = command_named(words), reply = reply, remote = host_of(host),
+          recipient = match(line, "<([^>@%s]+@[^>%s]+)>") })
       end
+    elseif match(line, "^[Ff]inal%-[Rr]ecipient:") then
+      -- DSN fields written into the text of the notification
+      recipient = match(line, "^[^:]*:%s*[%w%-]+%s*;%s*<?([^%s<>]+)>?") or recipient
+    elseif match(line, "^[Dd]iagnostic%-[Cc]ode:") then
+      local value = match(line, "^[^:]*:%s*[%w%-]+%s*;%s*(.*)$") or ""
+      for k = i + 1, i + 8 do -- folded
+        if not lines[k] or not find(lines[k], "^[ \t]") then break end
+        value = value .. " " .. (gsub(lines[k], "^%s+", ""))
+      end
+      local reply = reply_in(value)
+      if reply then add({ reply = reply, source = "diagnostic" }) end
+    elseif find(line, "did not like our [%a ]+:%s*$") then
+      -- DragonFly Mail Agent: "mx [192.0.2.1] did not like our RCPT TO:"
+      local reply = reply_in(reply_lines(lines, i + 1))
+      if reply then
+        add({ reply = reply, command = command_named(match(line, "did not like our ([%a ]+):")) })
+      end
+    elseif find(line, "returned was:%s*$") or find(line, "server said:%s*$") then
+      local k = i + 1
+      while lines[k] and k <= i + 2 and find(lines[k], "^%s*$") do k = k + 1 end
+      local reply = reply_in(reply_lines(lines, k))
+      if reply then add({ reply = reply }) end
     end
   end
   return records
@@ -471,7 +567,7 @@ function M.bounces(text, opts)
     return nil, format("text of %d bytes is over opts.max_size (%d)", #text, max_size)
   end
   -- a whole bounce message with a DSN part
-  local records = dsn_message(text, policy)
+  local records, texts = dsn_message(text, policy)
   if records and #records > 0 then return records end
   -- MTA log lines, one record per delivery result
   records = {}
@@ -485,8 +581,10 @@ function M.bounces(text, opts)
     end
   end
   if #records > 0 then return records end
-  -- a bounce without a DSN part, quoting the reply
-  records = quoted(text, policy)
+  -- a bounce without a DSN part, quoting the reply (in its decoded text
+  -- parts when it is a multipart message)
+  records = quoted(texts or text, policy)
+  if #records == 0 and texts then records = quoted(text, policy) end
   if #records > 0 then return records end
   -- a Diagnostic-Code value ("smtp; 550 ..."), or a reply
   local short = sub(text, 1, M.MAX_SCAN * 64)

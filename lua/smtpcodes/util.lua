@@ -123,7 +123,8 @@ end
 -- "after end of data"), and the command as decide names it.
 local COMMANDS = {
   { "rcpt to", "RCPT" }, { "mail from", "MAIL" }, { "end of data", "DATA_END" },
-  { "end of message", "DATA_END" }, { "data", "DATA" }, { "ehlo", "EHLO" },
+  { "end of message", "DATA_END" }, { "final data", "DATA_END" }, { "data", "DATA" },
+  { "ehlo", "EHLO" },
   { "helo", "HELO" }, { "lhlo", "LHLO" }, { "bdat", "BDAT" }, { "auth", "AUTH" },
   { "starttls", "STARTTLS" },
 }
