@@ -305,6 +305,29 @@ describe("smtpcodes.opensmtpd.filter", function()
     assert.matches("ignored a line from smtpd: line longer than", log, 1, true)
   end)
 
+  it("never raises on random lines, and answers the next request", function()
+    math.randomseed(7)
+    local lines = {}
+    local pieces = { "filter", "report", "config", "|", "0.6", "0.7", T, SID, TOKEN, "smtp-in",
+      "rcpt-to", "protocol-server", "link-auth", "250-", "550 ", "ready", "\r", "", "x" }
+    for n = 1, support.cases(2000) do
+      local parts = {}
+      for k = 1, math.random(1, 12) do
+        parts[k] = n % 5 == 0 and string.char(math.random(0, 255)) or
+          pieces[math.random(#pieces)]
+      end
+      lines[#lines + 1] = table.concat(parts, math.random(2) == 1 and "|" or "")
+    end
+    lines[#lines + 1] = filter_line("0.7", "rcpt-to", "<a@example.org>")
+    local out = run(lines, function(f)
+      f:on("rcpt-to", function(req) return req:proceed() end)
+      f:report("protocol-server", function() end)
+      f:report("link-auth", function() end)
+    end)
+    local tail = "filter-result|" .. SID .. "|" .. TOKEN .. "|proceed\n"
+    assert.are.equal(tail, out:sub(-#tail))
+  end)
+
   it("passes data lines on, or what the handler puts in their place", function()
     local out = run({ filter_line("0.6", "data-line", "Subject: hi"),
       filter_line("0.6", "data-line", "secret"), filter_line("0.6", "data-line", ".") },
@@ -360,6 +383,8 @@ describe("examples/opensmtpd-filter.lua, fed by a script", function()
         report_line("0.6", "link-connect", "mx|pass|192.0.2.1:4000|198.51.100.1:25"),
         filter_line("0.6", "mail-from", "<grey@example.org> SIZE=10"),
         "garbage|with|bars", "filter|0.6|" .. T .. "|smtp-in|rcpt-to",
+        report_line("0.6", "link-frobnicate", "x|y"), ("y"):rep(70000),
+        report_line("0.6", "protocol-server", ("z"):rep(5000)),
         filter_line("0.6", "rcpt-to", "<unknown-1@example.net>"),
         filter_line("0.6", "rcpt-to", "<unknown\1@example.net>"),
         filter_line("0.6", "rcpt-to", "<ann@example.net>"),
