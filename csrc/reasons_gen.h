@@ -214,6 +214,7 @@ static const sc_rule sc_rules[] = {
   {"phrase", "code d'authentification invalide", NULL, "auth_failed", 1, "provider Orange and La Poste: https://postmaster.orange.fr and https://www.postmastery.com/orange-postmaster-smtp-error-codes-ofr/ (bilingual replies, OFR and LPN codes) (305)"},
   {"phrase", "internal resource temporarily unavailable", NULL, "greylisted", 1, "provider Mimecast: https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754 (451: greylisting)"},
   {"phrase", "anti-spoofing", NULL, "sender_auth", 1, "provider Mimecast: https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754 (550 Rejected by header based Anti-Spoofing policy)"},
+  {"phrase", "ipcheck.proofpoint.com", NULL, "blocklisted", 1, "provider Proofpoint: https://ipcheck.proofpoint.com (its \"554 5.7.0 Blocked\" replies name the sending IP's Dynamic Reputation check there)"},
   {"phrase", "frequency limited", NULL, "rate_limited", 1, "provider Tencent QQ Mail: https://service.mail.qq.com (frequency-limit replies)"},
   {"phrase", "mailbox is frozen", NULL, "mailbox_disabled", 1, "provider i.ua: http://mail.i.ua/err/3/ (frozen mailbox)"},
   {"phrase", ", ube", NULL, "spam", 1, "provider amavisd-new (content filter, used by Barracuda and others): replies \"Message content rejected, UBE, id=...\" for unsolicited bulk email"},

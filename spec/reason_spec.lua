@@ -184,6 +184,27 @@ describe("smtpcodes.reason", function()
         "RCPT")))
   end)
 
+  it("knows providers' codes from their references", function()
+    local cases = {
+      { "554 5.7.0 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1", "blocklisted" },
+      { "554 cmsmtp blocked. Refer to Error Codes section at "
+        .. "https://www.cox.com/internet/support/email-error-codes.html for more information. "
+        .. "AUP#CXBL", "blocklisted" },
+      { "421 cmsmtp blocked. AUP#CXCNCT", "too_many_connections" },
+      { "421 mwinf5c77 ME Service refuse. Veuillez essayer plus tard. Service refused, please "
+        .. "try later. OFR_999 [999]", "blocklisted" },
+      { "552 5.1.1 Boite du destinataire pleine. Recipient overquota. OFR_417 [417]",
+        "mailbox_full" },
+      { "451 Internal resource temporarily unavailable", "greylisted" },
+      { "432 4.3.2 STOREDRV.Deliver; recipient thread limit exceeded", "rate_limited" },
+      { "554 30 Sorry, your message to a@aol.example cannot be delivered. This mailbox is "
+        .. "disabled (554.30)", "mailbox_disabled" },
+    }
+    for _, c in ipairs(cases) do
+      assert.are.equal(c[2], (sc.reason(c[1])), c[1])
+    end
+  end)
+
   it("prefers any wording to a bare basic code", function()
     assert.are.equal("policy", (sc.reason("550 Denied by policy", "RCPT")))
     assert.are.equal("unknown", (sc.reason("550 Denied", "RCPT")))

@@ -716,6 +716,7 @@ local RULES = {
   { "phrase", "code d'authentification invalide", false, "auth_failed", true, "provider Orange and La Poste: https://postmaster.orange.fr and https://www.postmastery.com/orange-postmaster-smtp-error-codes-ofr/ (bilingual replies, OFR and LPN codes) (305)" },
   { "phrase", "internal resource temporarily unavailable", false, "greylisted", true, "provider Mimecast: https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754 (451: greylisting)" },
   { "phrase", "anti-spoofing", false, "sender_auth", true, "provider Mimecast: https://community.mimecast.com/s/article/Mimecast-SMTP-Error-Codes-842605754 (550 Rejected by header based Anti-Spoofing policy)" },
+  { "phrase", "ipcheck.proofpoint.com", false, "blocklisted", true, "provider Proofpoint: https://ipcheck.proofpoint.com (its \"554 5.7.0 Blocked\" replies name the sending IP's Dynamic Reputation check there)" },
   { "phrase", "frequency limited", false, "rate_limited", true, "provider Tencent QQ Mail: https://service.mail.qq.com (frequency-limit replies)" },
   { "phrase", "mailbox is frozen", false, "mailbox_disabled", true, "provider i.ua: http://mail.i.ua/err/3/ (frozen mailbox)" },
   { "phrase", ", ube", false, "spam", true, "provider amavisd-new (content filter, used by Barracuda and others): replies \"Message content rejected, UBE, id=...\" for unsolicited bulk email" },
