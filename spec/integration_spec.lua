@@ -36,9 +36,16 @@ local function wait_port(port, log)
   error("server did not start on port " .. port .. ":\n" .. (h and h:read("*a") or "(no log)"))
 end
 
+-- Stops a server and waits until it is gone (smtpd's control socket is the
+-- machine's: the next smtpd must not find this one still listening).
 local function stop(pid)
-  if pid then support.execute(("kill %d 2>/dev/null; sleep 0.1; kill -9 %d 2>/dev/null"):format(pid,
-    pid)) end
+  if not pid then return end
+  support.execute(("kill %d 2>/dev/null"):format(pid))
+  for _ = 1, 60 do
+    if not support.execute(("kill -0 %d 2>/dev/null"):format(pid)) then return end
+    socket.sleep(0.05)
+  end
+  support.execute(("kill -9 %d 2>/dev/null"):format(pid))
 end
 
 local function tmpdir()
