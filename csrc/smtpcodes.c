@@ -256,6 +256,53 @@ static int l_rules(lua_State *L) {
   return 1;
 }
 
+/* The first place of needle (n bytes, n > 0) in hay (h bytes), or NULL. */
+static const char *sc_find(const char *hay, size_t h, const char *needle, size_t n) {
+  const char *p = hay, *end = hay + h;
+  while ((size_t)(end - p) >= n) {
+    p = (const char *)memchr(p, needle[0], (size_t)(end - p) - n + 1);
+    if (p == NULL) return NULL;
+    if (memcmp(p, needle, n) == 0) return p;
+    p++;
+  }
+  return NULL;
+}
+
+/* core.phrases(lowered, command) --> strong, weak
+ * The phrase rules found in a reply's lower-cased text, as plain substrings,
+ * in the order of the data: the place (1 for the first phrase rule) of the
+ * first strong one and of the first weak one, nil for none. A rule for one
+ * command counts only for that command (a string, or nil for none). */
+static int l_phrases(lua_State *L) {
+  size_t len, i;
+  const char *text = luaL_checklstring(L, 1, &len);
+  const char *command = luaL_optstring(L, 2, NULL);
+  lua_Integer n = 0, weak = 0;
+  for (i = 0; i < SC_COUNT(sc_rules); i++) {
+    const sc_rule *r = &sc_rules[i];
+    if (r->match[0] != 'p') continue; /* "phrase" */
+    n++;
+    if (r->command != NULL && (command == NULL || strcmp(r->command, command) != 0)) continue;
+    if (weak != 0 && !r->strong) continue;
+    if (sc_find(text, len, r->key, strlen(r->key)) == NULL) continue;
+    if (r->strong) {
+      lua_pushinteger(L, n);
+      if (weak != 0)
+        lua_pushinteger(L, weak);
+      else
+        lua_pushnil(L);
+      return 2;
+    }
+    weak = n;
+  }
+  lua_pushnil(L);
+  if (weak != 0)
+    lua_pushinteger(L, weak);
+  else
+    lua_pushnil(L);
+  return 2;
+}
+
 /* ----------------------------------------------------------- reply scanner */
 
 /* Flags of core.parse. */
@@ -1194,6 +1241,7 @@ static const luaL_Reg sc_funcs[] = {
   {"profiles", l_profiles},
   {"reasons", l_reasons},
   {"rules", l_rules},
+  {"phrases", l_phrases},
   {"scanner", l_scanner},
   {"reader", l_reader},
   {NULL, NULL}

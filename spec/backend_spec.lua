@@ -60,6 +60,35 @@ describe("the C and the pure-Lua core", function()
     end
   end)
 
+  it("find the same phrase rules in every reply of the corpus and in random text", function()
+    local texts = {}
+    for _, name in ipairs({ "sisimai.tsv", "providers.tsv" }) do
+      for _, f in ipairs(support.tsv("spec/fixtures/corpus/" .. name, true)) do
+        texts[#texts + 1] = f[3]:lower()
+      end
+    end
+    local found = 0
+    for _, t in ipairs(texts) do
+      for _, command in ipairs({ false, "MAIL", "RCPT", "AUTH" }) do
+        local c, l = both(function(core) return core.phrases(t, command or nil) end)
+        assert.are.same(c, l, t)
+        if c[1] then found = found + 1 end
+      end
+    end
+    assert.is_true(found > #texts) -- most replies have wording a rule knows
+    math.randomseed(21)
+    local words = { "user", "unknown", "spam", "quota", "rate", "limit", "policy", "relay", "dkim",
+      "denied", "blocked", " ", "-", "#", "\0", "\255" }
+    for _ = 1, support.cases(2000) do
+      local parts = {}
+      for k = 1, math.random(0, 12) do parts[k] = words[math.random(#words)] end
+      local t = table.concat(parts, math.random(2) == 1 and " " or "")
+      agree(t, function(core) return core.phrases(t) end)
+    end
+    assert.has_error(function() C.phrases(nil) end)
+    assert.has_error(function() L.phrases(nil) end)
+  end)
+
   it("have the same command tables in every profile", function()
     for _, profile in ipairs(C.profiles()) do
       agree("commands " .. profile, function(core) return core.commands(profile) end)

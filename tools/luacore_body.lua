@@ -162,6 +162,30 @@ function M.rules()
   return list
 end
 
+-- The phrase rules, in the order of the data: {key, command | false, strong}.
+local PHRASES = {}
+for _, r in ipairs(RULES) do
+  if r[1] == "phrase" then PHRASES[#PHRASES + 1] = { r[2], r[3], r[5] } end
+end
+
+--- core.phrases(lowered, command) --> strong, weak: the places (1 for the
+-- first phrase rule) of the first strong and the first weak phrase rule
+-- found in the lower-cased text as plain substrings, nil for none; a rule
+-- for one command counts only for that command.
+function M.phrases(lowered, command)
+  if type(lowered) ~= "string" then
+    error("bad argument #1 to 'phrases' (string expected, got " .. type(lowered) .. ")", 2)
+  end
+  local weak
+  for n, p in ipairs(PHRASES) do
+    if (not p[2] or p[2] == command) and (p[3] or not weak) and find(lowered, p[1], 1, true) then
+      if p[3] then return n, weak end
+      weak = n
+    end
+  end
+  return nil, weak
+end
+
 -- the reply scanner --------------------------------------------------------
 
 -- Deviations forgiven in lenient mode, in the order they are reported.

@@ -83,9 +83,10 @@ local function record(f, policy)
   local digit = code and sub(tostring(code), 1, 1) or status and sub(status, 1, 1)
   rec.action = digit and BY_DIGIT[digit]
   if f.delivered then rec.action = "ok" end
+  local info -- decide's answer: its reason is reason's for the same command
   if f.command and reply then
-    local ok, action = pcall(decide.decide, f.command, reply, policy)
-    if ok then rec.action = action end
+    local ok, action, i = pcall(decide.decide, f.command, reply, policy)
+    if ok then rec.action, info = action, i end
   end
   if rec.action == "ok" or not (code or status) then return rec end
   -- the reason: of the reply; or, with a status alone, of a reply that says
@@ -96,7 +97,9 @@ local function record(f, policy)
     subject = { code = c, text = f.text }
     if status and sub(status, 1, 1) == sub(tostring(c), 1, 1) then subject.enhanced = status end
   end
-  if subject.code and subject.code >= 400 then
+  if info and info.reason and not info.policy and subject.code >= 400 then
+    rec.reason, rec.kind = info.reason, info.kind
+  elseif subject.code and subject.code >= 400 then
     local ok, reason, kind
     if policy then
       ok, reason, kind = pcall(policy.reason, policy, subject, f.command)

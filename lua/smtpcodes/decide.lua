@@ -152,14 +152,11 @@ local function find_reason(code, enhanced, text, command, policy)
     if e and tonumber(sub(e, 1, 1)) == idiv(code, 100) and knowledge.lookup(e) then enhanced = e end
   end
   -- 1. phrases, as plain case-insensitive substrings, in the data's order
+  -- (the core searches them all in one call)
   if type(text) == "string" and text ~= "" then
-    local lowered = lower(text)
-    for _, rule in ipairs(rules.phrase) do
-      if (not rule.command or rule.command == command) and find(lowered, rule.key, 1, true) then
-        if rule.strong then return rule end
-        weak_phrase = weak_phrase or rule
-      end
-    end
+    local strong, weak = core.phrases(lower(text), command)
+    if strong then return rules.phrase[strong] end
+    weak_phrase = weak and rules.phrase[weak]
   end
   -- 2. the enhanced code, else its subject's generic code (RFC 3463 2)
   local from_enhanced
