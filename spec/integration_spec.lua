@@ -8,44 +8,26 @@ local support = require("spec.support")
 
 local ENV = support.ENV
 
-local function free_port()
-  local s = assert(socket.bind("127.0.0.1", 0))
-  local _, port = s:getsockname()
-  s:close()
-  return port
-end
+local servers = require("spec.servers")
+local free_port, spawn, wait_port, stop = servers.free_port, servers.spawn, servers.wait_port,
+  servers.stop
 
--- Starts a command in the background; returns its pid.
-local function spawn(cmd, log)
-  local p = assert(io.popen(("%s >%s 2>&1 & echo $!"):format(cmd, log)))
-  local pid = tonumber(p:read("*l"))
-  p:close()
-  return assert(pid, "no pid for: " .. cmd)
-end
-
-local function wait_port(port, log)
-  for _ = 1, 100 do
-    local c = socket.connect("127.0.0.1", port)
-    if c then
-      c:close()
-      return
-    end
-    socket.sleep(0.05)
-  end
-  local h = io.open(log, "rb")
-  error("server did not start on port " .. port .. ":\n" .. (h and h:read("*a") or "(no log)"))
-end
-
--- Stops a server and waits until it is gone (smtpd's control socket is the
--- machine's: the next smtpd must not find this one still listening).
-local function stop(pid)
-  if not pid then return end
-  support.execute(("kill %d 2>/dev/null"):format(pid))
-  for _ = 1, 60 do
-    if not support.execute(("kill -0 %d 2>/dev/null"):format(pid)) then return end
-    socket.sleep(0.05)
-  end
-  support.execute(("kill -9 %d 2>/dev/null"):format(pid))
+-- Starts OpenSMTPD in the foreground with a private smtpd.conf in dir:
+-- `before` is written before its listen line, `filter` after it (` filter
+-- "name"`), and it stores mail for local users in dir/inbox. Returns its pid
+-- and its log.
+local function start_smtpd(dir, port, before, filter)
+  local log, conf = dir .. "/smtpd.log", dir .. "/smtpd.conf"
+  local h = assert(io.open(conf, "w"))
+  h:write(before, ("listen on 127.0.0.1 port %d hostname opensmtpd.example%s\n"
+    .. "action \"store\" mda \"cat >> %s/inbox\"\n"
+    .. "match from any for local action \"store\"\n"
+    .. "match from any for any reject\n"):format(port, filter or "", dir))
+  h:close()
+  support.execute("chmod 644 " .. conf)
+  local pid = spawn("exec smtpd -d -f " .. conf, log)
+  wait_port(port, log)
+  return pid, log
 end
 
 local function tmpdir()
@@ -78,25 +60,14 @@ local function refuses_over_size(port, rcpt)
 end
 
 describe("examples/send.lua against OpenSMTPD", function()
-  local port, pid, dir, log
+  local port, pid, dir
 
   lazy_setup(function()
     port, dir = free_port(), tmpdir()
     -- OpenSMTPD delivers as the recipient (it never delivers to root): the
     -- local user "nobody" gets the mail, so it must be able to write here
     support.execute("chmod 777 " .. dir)
-    log = dir .. "/smtpd.log"
-    local conf = dir .. "/smtpd.conf"
-    local h = assert(io.open(conf, "w"))
-    h:write(("smtp max-message-size 10K\n"
-      .. "listen on 127.0.0.1 port %d hostname opensmtpd.example\n"
-      .. "action \"store\" mda \"cat >> %s/inbox\"\n"
-      .. "match from any for local action \"store\"\n"
-      .. "match from any for any reject\n"):format(port, dir))
-    h:close()
-    support.execute("chmod 644 " .. conf)
-    pid = spawn("exec smtpd -d -f " .. conf, log)
-    wait_port(port, log)
+    pid = start_smtpd(dir, port, "smtp max-message-size 10K\n")
   end)
 
   lazy_teardown(function()
@@ -497,19 +468,9 @@ describe("examples/opensmtpd-filter.lua inside OpenSMTPD", function()
   lazy_setup(function()
     port, dir = free_port(), tmpdir()
     support.execute("chmod 777 " .. dir)
-    log = dir .. "/smtpd.log"
     local run = filter_tree(dir, "examples/opensmtpd-filter.lua", "--delay " .. DELAY)
-    local conf = dir .. "/smtpd.conf"
-    local h = assert(io.open(conf, "w"))
-    h:write(("filter \"lua\" proc-exec \"%s\"\n"
-      .. "listen on 127.0.0.1 port %d hostname opensmtpd.example filter \"lua\"\n"
-      .. "action \"store\" mda \"cat >> %s/inbox\"\n"
-      .. "match from any for local action \"store\"\n"
-      .. "match from any for any reject\n"):format(run, port, dir))
-    h:close()
-    support.execute("chmod 644 " .. conf)
-    pid = spawn("exec smtpd -d -f " .. conf, log)
-    wait_port(port, log)
+    pid, log = start_smtpd(dir, port, ("filter \"lua\" proc-exec \"%s\"\n"):format(run),
+      " filter \"lua\"")
   end)
 
   lazy_teardown(function()

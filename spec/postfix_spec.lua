@@ -3,6 +3,7 @@
 -- and examples/policy.lua serving several connections at once.
 local postfix = require("smtpcodes.postfix")
 local socket = require("socket")
+local servers = require("spec.servers")
 local support = require("spec.support")
 
 local REQUEST = "request=smtpd_access_policy\nprotocol_state=RCPT\nprotocol_name=ESMTP\n"
@@ -140,32 +141,15 @@ end)
 describe("examples/policy.lua", function()
   local port, pid, log
 
-  local function free_port()
-    local s = assert(socket.bind("127.0.0.1", 0))
-    local _, p = s:getsockname()
-    s:close()
-    return p
-  end
-
   lazy_setup(function()
-    port, log = free_port(), os.tmpname()
-    local p = assert(io.popen(("%s %s examples/policy.lua --port %d >%s 2>&1 & echo $!")
-      :format(support.ENV, support.LUA, port, log)))
-    pid = tonumber(p:read("*l"))
-    p:close()
-    for _ = 1, 100 do
-      local c = socket.connect("127.0.0.1", port)
-      if c then
-        c:close()
-        return
-      end
-      socket.sleep(0.05)
-    end
-    error("policy.lua did not start: " .. support.read(log))
+    port, log = servers.free_port(), os.tmpname()
+    pid = servers.spawn(("exec env %s %s examples/policy.lua --port %d"):format(support.ENV,
+      support.LUA, port), log)
+    servers.wait_port(port, log)
   end)
 
   lazy_teardown(function()
-    if pid then support.execute(("kill %d 2>/dev/null"):format(pid)) end
+    servers.stop(pid)
     os.remove(log)
   end)
 
