@@ -232,40 +232,84 @@ postlog unix-dgram n - n - 1 postlogd
   end
 end
 
-describe("examples/send.lua against Postfix", function()
-  local port, stop_postfix
+-- One Postfix serves both blocks below: it asks examples/policy.lua, which
+-- answers DUNNO to every address send.lua uses.
+describe("Postfix on loopback", function()
+  local port, stop_postfix, policy_pid, policy_log
 
   lazy_setup(function()
-    port, stop_postfix = start_postfix()
+    local policy_port = free_port()
+    policy_log = os.tmpname()
+    policy_pid = spawn(("exec env %s %s examples/policy.lua --port %d"):format(ENV, support.LUA,
+      policy_port), policy_log)
+    wait_port(policy_port, policy_log)
+    port, stop_postfix = start_postfix(("smtpd_recipient_restrictions = "
+      .. "check_policy_service inet:127.0.0.1:%d\n"):format(policy_port))
   end)
 
   lazy_teardown(function()
     if stop_postfix then stop_postfix() end
+    stop(policy_pid)
+    os.remove(policy_log)
   end)
 
-  it("pipelines to Postfix and delivers to a known recipient", function()
-    local out, err, status = send_lua(port, "sender@example.org", { "root@localhost" }, MESSAGE)
-    assert.are.equal(0, status, out .. err)
-    assert.matches("^root@localhost ok 250 2%.0%.0 %-\n$", out)
+  describe("examples/send.lua against Postfix", function()
+    it("pipelines to Postfix and delivers to a known recipient", function()
+      local out, err, status = send_lua(port, "sender@example.org", { "root@localhost" }, MESSAGE)
+      assert.are.equal(0, status, out .. err)
+      assert.matches("^root@localhost ok 250 2%.0%.0 %-\n$", out)
+    end)
+
+    it("reads Postfix's rich refusals: unknown user, relay denied", function()
+      local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
+        "nobody-here@localhost", "someone@elsewhere.example" }, MESSAGE)
+      assert.are.equal(67, status)
+      assert.are.equal("root@localhost ok 250 2.0.0 -\n"
+        .. "nobody-here@localhost fail 550 5.1.1 user_unknown\n"
+        .. "someone@elsewhere.example retry 454 4.7.1 relay_denied\n", out)
+    end)
+
+    it("defers, exit 75, when the only refusal is temporary", function()
+      local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
+        "someone@elsewhere.example" }, MESSAGE)
+      assert.are.equal(75, status, out)
+    end)
+
+    it("refuses a message over the advertised SIZE before sending it, and exits 1", function()
+      refuses_over_size(port, "root@localhost")
+    end)
   end)
 
-  it("reads Postfix's rich refusals: unknown user, relay denied", function()
-    local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
-      "nobody-here@localhost", "someone@elsewhere.example" }, MESSAGE)
-    assert.are.equal(67, status)
-    assert.are.equal("root@localhost ok 250 2.0.0 -\n"
-      .. "nobody-here@localhost fail 550 5.1.1 user_unknown\n"
-      .. "someone@elsewhere.example retry 454 4.7.1 relay_denied\n", out)
-  end)
+  describe("examples/policy.lua behind it", function()
+    local function swaks(to)
+      return support.run(("swaks --server 127.0.0.1:%d --helo client.example --from "
+        .. "sender@example.org --to %s"):format(port, to))
+    end
 
-  it("defers, exit 75, when the only refusal is temporary", function()
-    local out, _, status = send_lua(port, "sender@example.org", { "root@localhost",
-      "someone@elsewhere.example" }, MESSAGE)
-    assert.are.equal(75, status, out)
-  end)
+    it("rejects, defers or lets Postfix decide, recipient by recipient", function()
+      local out = swaks("unknown-1@localhost")
+      assert.matches("\n<%*%* 550 5%.1%.1 <unknown%-1@localhost>: Recipient address rejected: "
+        .. "User unknown\r?\n", out)
+      out = swaks("full-box@localhost")
+      assert.matches("\n<%*%* 452 4%.2%.2 <full%-box@localhost>: Recipient address rejected: "
+        .. "Mailbox full, please try again later\r?\n", out)
+      out = swaks("root@localhost")
+      assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
+    end)
 
-  it("refuses a message over the advertised SIZE before sending it, and exits 1", function()
-    refuses_over_size(port, "root@localhost")
+    it("serves several smtpd processes at once", function()
+      local procs = {}
+      for i = 1, 4 do
+        procs[i] = io.popen(("swaks --server 127.0.0.1:%d --helo c%d.example --from s@example.org "
+          .. "--to unknown-%d@localhost,root@localhost 2>&1"):format(port, i, i))
+      end
+      for i, p in ipairs(procs) do
+        local out = p:read("*a")
+        p:close()
+        assert.matches(("<%%*%%* 550 5%%.1%%.1 <unknown%%-%d@localhost>"):format(i), out)
+        assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
+      end
+    end)
   end)
 end)
 
@@ -463,7 +507,7 @@ end
 
 describe("examples/opensmtpd-filter.lua inside OpenSMTPD", function()
   local port, pid, dir, log
-  local DELAY = 2
+  local DELAY = 1
 
   lazy_setup(function()
     port, dir = free_port(), tmpdir()
@@ -514,55 +558,5 @@ describe("examples/opensmtpd-filter.lua inside OpenSMTPD", function()
     -- the multi-line EHLO reply, put back together from its lines
     assert.matches("lua: %x+ reply 250 %- %- %- opensmtpd%.example Hello [^\n]* / 8BITMIME / ",
       text)
-  end)
-end)
-
-describe("examples/policy.lua behind Postfix", function()
-  local port, stop_postfix, policy_pid, policy_log
-
-  lazy_setup(function()
-    local policy_port = free_port()
-    policy_log = os.tmpname()
-    policy_pid = spawn(("exec env %s %s examples/policy.lua --port %d"):format(ENV, support.LUA,
-      policy_port), policy_log)
-    wait_port(policy_port, policy_log)
-    port, stop_postfix = start_postfix(("smtpd_recipient_restrictions = "
-      .. "check_policy_service inet:127.0.0.1:%d\n"):format(policy_port))
-  end)
-
-  lazy_teardown(function()
-    if stop_postfix then stop_postfix() end
-    stop(policy_pid)
-    os.remove(policy_log)
-  end)
-
-  local function swaks(to)
-    return support.run(("swaks --server 127.0.0.1:%d --helo client.example --from "
-      .. "sender@example.org --to %s"):format(port, to))
-  end
-
-  it("rejects, defers or lets Postfix decide, recipient by recipient", function()
-    local out = swaks("unknown-1@localhost")
-    assert.matches("\n<%*%* 550 5%.1%.1 <unknown%-1@localhost>: Recipient address rejected: "
-      .. "User unknown\r?\n", out)
-    out = swaks("full-box@localhost")
-    assert.matches("\n<%*%* 452 4%.2%.2 <full%-box@localhost>: Recipient address rejected: "
-      .. "Mailbox full, please try again later\r?\n", out)
-    out = swaks("root@localhost")
-    assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
-  end)
-
-  it("serves several smtpd processes at once", function()
-    local procs = {}
-    for i = 1, 4 do
-      procs[i] = io.popen(("swaks --server 127.0.0.1:%d --helo c%d.example --from s@example.org "
-        .. "--to unknown-%d@localhost,root@localhost 2>&1"):format(port, i, i))
-    end
-    for i, p in ipairs(procs) do
-      local out = p:read("*a")
-      p:close()
-      assert.matches(("<%%*%%* 550 5%%.1%%.1 <unknown%%-%d@localhost>"):format(i), out)
-      assert.matches("\n<%-  250 2%.0%.0 Ok: queued as", out)
-    end
   end)
 end)
