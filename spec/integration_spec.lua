@@ -1,7 +1,8 @@
--- Real SMTP conversations on loopback: examples/send.lua against OpenSMTPD
--- and Postfix, and swaks (and a raw socket client) against
--- examples/filter.lua. Every
--- server is started here on a free port and stopped after its block.
+-- Real SMTP conversations on loopback: examples/send.lua against OpenSMTPD,
+-- Dovecot's LMTP server and Postfix; swaks (and a raw socket client) against
+-- examples/filter.lua; examples/opensmtpd-filter.lua inside OpenSMTPD and
+-- examples/policy.lua behind Postfix, with swaks as the client. Every server
+-- is started here on a free port and stopped after its block.
 local socket = require("socket")
 local sc = require("smtpcodes")
 local support = require("spec.support")
