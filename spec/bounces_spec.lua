@@ -244,6 +244,18 @@ describe("smtpcodes.bounces on hostile bytes", function()
           math.floor(size / 56)),
         colons = ("to=<" .. (": "):rep(50)):rep(math.floor(size / 104)),
         lines = ("postfix/smtp[1]: x: to=<a@b>, status=bounced (\n"):rep(math.floor(size / 48)),
+        -- lines of the quoted forms, each 4 KiB long (an eighth of the size:
+        -- were a pattern quadratic in a line, a few hundred lines would show)
+        ats = (("@"):rep(4000) .. "\n"):rep(math.floor(size / 8 / 4001)),
+        addresses = (("a@"):rep(2000) .. ": 550\n"):rep(math.floor(size / 8 / 4006)),
+        angles = ("SMTP error from remote mail server after RCPT TO:" .. ("<"):rep(4000) .. "\n")
+          :rep(math.floor(size / 8 / 4050)),
+        dislike = (("did not like our "):rep(235) .. "\n"):rep(math.floor(size / 8 / 3996)),
+        deliver = (("deliver to <"):rep(333) .. "\n"):rep(math.floor(size / 8 / 3997)),
+        said_spaces = ("host h said: 550 x" .. (" "):rep(4000) .. "y\n")
+          :rep(math.floor(size / 8 / 4020)),
+        boundary = "Content-Type: multipart/report; " .. ("boundary=\""):rep(math.floor(size / 80))
+          .. "\r\n\r\nx",
       } do
         never_raises(text, what)
       end

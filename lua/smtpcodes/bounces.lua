@@ -45,6 +45,14 @@ end
 
 local command_named = util.command_named
 
+-- The text between the first "<" of s and the ">" after it, or nil: plain
+-- searches (a pattern would scan to the end of s from every "<").
+local function bracketed(s)
+  local lt = find(s, "<", 1, true)
+  local gt = lt and find(s, ">", lt, true)
+  return gt and sub(s, lt + 1, gt - 1) or nil
+end
+
 -- An enhanced status code (class 2, 4 or 5) at the start of s, or nil.
 local function status_of(s)
   local st = s and match(s, "^%s*([245]%.%d%d?%d?%.%d%d?%d?)%f[^%d]")
@@ -136,7 +144,9 @@ local function said(text)
     words = match(rest, "^(.-) command%)", r + 13)
     rest = sub(rest, 1, r - 1)
   end
-  return host, (gsub(rest, "%s+$", "")), words
+  local stop = #rest
+  while stop > 0 and find(sub(rest, stop, stop), "^%s") do stop = stop - 1 end
+  return host, sub(rest, 1, stop), words
 end
 
 -- Postfix: "postfix/smtp[1]: QUEUEID: to=<a@b>, relay=mx[1.2.3.4]:25, ...,
@@ -341,7 +351,7 @@ end
 local function quoted_per_recipient(body)
   local found = {}
   for _, line in ipairs(each_line(body)) do
-    local rcpt, rest = match(line, "^%s*<?([^%s<>:]+@[^%s<>:]+)>?: (%d%d%d[ %-].*)$")
+    local rcpt, rest = match(line, "^%s*<?([^%s<>:@]+@[^%s<>:@]+)>?: (%d%d%d[ %-].*)$")
     if rcpt and not found[rcpt] then found[rcpt] = rest end
   end
   return found
@@ -350,7 +360,10 @@ end
 -- The boundary of a multipart Content-Type, or nil.
 local function boundary_of(ctype)
   if not ctype or not find(lower(ctype), "multipart/", 1, true) then return nil end
-  return match(ctype, '[Bb]oundary="([^"]+)"') or match(ctype, "[Bb]oundary=([^;%s]+)")
+  local q = find(ctype, 'oundary="', 1, true)
+  local close = q and find(ctype, '"', q + 9, true)
+  if close and close > q + 9 then return sub(ctype, q + 9, close - 1) end
+  return match(ctype, "[Bb]oundary=([^;%s\"]+)")
 end
 
 -- The parts of a multipart body: calls each(fields, body) for every part,
@@ -421,7 +434,7 @@ end
 -- A bare address on a line of its own, as bounces list the recipients
 -- before the reply each got ("  a@example.org", "<a@example.org>:").
 local function address_line(line)
-  return match(line, "^%s*<?([^%s<>:\"]+@[^%s<>:\"]+)>?:?%s*$")
+  return match(line, "^%s*<?([^%s<>:@\"]+@[^%s<>:@\"]+)>?:?%s*$")
 end
 
 -- The reply lines that start at lines[i] (a multi-line reply, or one line),
@@ -472,9 +485,11 @@ local function quoted(text, policy)
       or find(line, "SMTP error from remote mailer after ", 1, true)
     local q = not e and find(line, "Remote host said: ", 1, true)
     local ms = not e and not q and find(line, "Remote Server returned '", 1, true)
+    local dl = find(line, "eliver", 1, true)
     local named = address_line(line)
-      or match(line, "[Dd]eliver[%a ]- to <([^>%s]+@[^>%s]+)>")
-    local rcpt, rest = match(line, "^%s*<?([^%s<>:]+@[^%s<>:]+)>?: ([2-5]%d%d[ %-].*)$")
+      or dl and match(line, "^[%a ]- to <([^<>%s@]+@[^<>%s@]+)>", dl + 6)
+    local rcpt, rest = match(line, "^%s*<?([^%s<>:@]+@[^%s<>:@]+)>?: ([2-5]%d%d[ %-].*)$")
+    local dislike = find(line, "did not like our ", 1, true)
     if named then
       recipient = named
     elseif rcpt then
@@ -499,7 +514,7 @@ local function quoted(text, policy)
         reply_text = lines[k] and concat({ lines[k], lines[k + 1] or "" }, " ")
       end
       local command = command_named(match(after, "^([%a ]+)"))
-      add({ recipient = command == "RCPT" and match(after, "<([^>]*)>") or nil,
+      add({ recipient = command == "RCPT" and bracketed(after) or nil,
         command = command, reply = reply_in(reply_text) })
     elseif find(line, " said: ", 1, true) then
       -- folded onto the next lines: up to four of them, until "(in reply to"
@@ -512,7 +527,7 @@ local function quoted(text, policy)
       local reply = reply_in(reply_text)
       if reply then
         add({ command = command_named(words), reply = reply, remote = host_of(host),
-          recipient = match(line, "<([^>@%s]+@[^>%s]+)>") })
+          recipient = match(line, "<([^<>@%s]+@[^<>@%s]+)>") })
       end
     elseif match(line, "^[Ff]inal%-[Rr]ecipient:") then
       -- DSN fields written into the text of the notification
@@ -525,11 +540,11 @@ local function quoted(text, policy)
       end
       local reply = reply_in(value)
       if reply then add({ reply = reply, source = "diagnostic" }) end
-    elseif find(line, "did not like our [%a ]+:%s*$") then
+    elseif dislike and match(line, "^[%a ]+:%s*$", dislike + 17) then
       -- DragonFly Mail Agent: "mx [192.0.2.1] did not like our RCPT TO:"
       local reply = reply_in(reply_lines(lines, i + 1))
       if reply then
-        add({ reply = reply, command = command_named(match(line, "did not like our ([%a ]+):")) })
+        add({ reply = reply, command = command_named(match(line, "^([%a ]+):", dislike + 17)) })
       end
     elseif find(line, "returned was:%s*$") or find(line, "server said:%s*$") then
       local k = i + 1

@@ -313,6 +313,11 @@ end
 local BEFORE_CODE = { [32] = true, [9] = true, [10] = true, [13] = true, [58] = true, [39] = true,
   [34] = true, [40] = true, [60] = true, [91] = true, [62] = true }
 
+-- Bytes that may close a reply quoted inside a text: white space, quotes,
+-- a closing parenthesis or angle bracket.
+local TRAILER = { [32] = true, [9] = true, [10] = true, [13] = true, [39] = true, [34] = true,
+  [41] = true, [62] = true }
+
 -- The reply in a text, and the command the text says it answered ("(in
 -- reply to RCPT TO command)", as Postfix writes), or nil and why. The reply
 -- may stand after other words ("host mx said: 550 ..."): the first few
@@ -345,8 +350,10 @@ function find_reply(s)
         named = part:match("^(.-) command%)", tail + 13)
         part = sub(part, 1, tail - 1)
       end
-      part = part:gsub("[%s'\"%)>]+$", "")
-      r = reply_forms(part)
+      -- the quotes and brackets logs put around it, taken off in one pass
+      local stop = #part
+      while stop > 0 and TRAILER[byte(part, stop)] do stop = stop - 1 end
+      r = reply_forms(sub(part, 1, stop))
       if r then
         return r, named and util.command_named(named)
       end
