@@ -346,9 +346,9 @@ function M.replies()
 end
 
 --- Adds one protocol-server event (a table from parse).
--- @return the Reply when this line completes one (with the event's session
---   in `reply.session`), nil while it goes on; or nil and a message for a
---   line that is no reply line, or a reply over the bound
+-- @return the Reply when this line completes one, nil while it goes on;
+--   or nil and a message for a line that is no reply line, or a reply over
+--   the bound
 function Replies:add(event)
   util.checkself(self, Replies, "add")
   checktype(event, 1, "add", "table")
