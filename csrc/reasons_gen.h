@@ -233,6 +233,7 @@ static const sc_rule sc_rules[] = {
   {"phrase", "rdns", NULL, "policy", 1, "server wording"},
   {"phrase", "ptr record", NULL, "policy", 1, "server wording"},
   {"phrase", "server busy", NULL, "system", 1, "server wording"},
+  {"phrase", "currently unavailable", NULL, "system", 1, "server wording"},
   {"phrase", "too busy", NULL, "system", 1, "server wording"},
   {"phrase", "per transaction", NULL, "too_many_recipients", 1, "server wording"},
   {"phrase", "per connection", NULL, "rate_limited", 1, "server wording"},

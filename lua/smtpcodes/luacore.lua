@@ -735,6 +735,7 @@ local RULES = {
   { "phrase", "rdns", false, "policy", true, "server wording" },
   { "phrase", "ptr record", false, "policy", true, "server wording" },
   { "phrase", "server busy", false, "system", true, "server wording" },
+  { "phrase", "currently unavailable", false, "system", true, "server wording" },
   { "phrase", "too busy", false, "system", true, "server wording" },
   { "phrase", "per transaction", false, "too_many_recipients", true, "server wording" },
   { "phrase", "per connection", false, "rate_limited", true, "server wording" },
