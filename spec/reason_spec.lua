@@ -205,6 +205,24 @@ describe("smtpcodes.reason", function()
     end
   end)
 
+  it("reads the common wordings of unknown users, quotas, volume and sender authentication",
+    function()
+      local cases = {
+        { "550 No such recipient here", "user_unknown", "hard" },
+        { "550 5.1.1 Invalid mailbox: a@example.org", "user_unknown", "hard" },
+        { "552 Requested mail action aborted: exceeded storage allocation", "mailbox_full",
+          "soft" },
+        { "421 4.7.1 Messages to a@example.org deferred due to excessive volume.",
+          "rate_limited", "soft" },
+        { "550 5.7.26 The sender is unauthenticated.", "sender_auth", "soft" },
+        { "554 5.7.0 Too Many Unauthenticated commands.", "auth_required", "soft" },
+        { "554 Service currently unavailable", "system", "soft" },
+      }
+      for _, c in ipairs(cases) do
+        assert.are.same({ c[2], c[3] }, rk(sc.reason(c[1])), c[1])
+      end
+    end)
+
   it("prefers any wording to a bare basic code", function()
     assert.are.equal("policy", (sc.reason("550 Denied by policy", "RCPT")))
     assert.are.equal("unknown", (sc.reason("550 Denied", "RCPT")))
