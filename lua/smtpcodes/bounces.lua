@@ -144,9 +144,7 @@ local function said(text)
     words = match(rest, "^(.-) command%)", r + 13)
     rest = sub(rest, 1, r - 1)
   end
-  local stop = #rest
-  while stop > 0 and find(sub(rest, stop, stop), "^%s") do stop = stop - 1 end
-  return host, sub(rest, 1, stop), words
+  return host, util.trim_end(rest, util.SPACE), words
 end
 
 -- Postfix: "postfix/smtp[1]: QUEUEID: to=<a@b>, relay=mx[1.2.3.4]:25, ...,
@@ -346,12 +344,17 @@ local function delivery_status(body, policy)
   return records
 end
 
--- The replies a notification part quotes per recipient, as OpenSMTPD
--- writes them: "a@b: 550 5.1.1 ...".
+-- A line "a@b: 550 5.1.1 ..." (or "<a@b>: ..."), as OpenSMTPD writes one
+-- per recipient: the address and the reply, or nil.
+local function address_reply(line)
+  return match(line, "^%s*<?([^%s<>:@]+@[^%s<>:@]+)>?: ([2-5]%d%d[ %-].*)$")
+end
+
+-- The replies a notification part quotes per recipient, by address.
 local function quoted_per_recipient(body)
   local found = {}
   for _, line in ipairs(each_line(body)) do
-    local rcpt, rest = match(line, "^%s*<?([^%s<>:@]+@[^%s<>:@]+)>?: (%d%d%d[ %-].*)$")
+    local rcpt, rest = address_reply(line)
     if rcpt and not found[rcpt] then found[rcpt] = rest end
   end
   return found
@@ -488,7 +491,7 @@ local function quoted(text, policy)
     local dl = find(line, "eliver", 1, true)
     local named = address_line(line)
       or dl and match(line, "^[%a ]- to <([^<>%s@]+@[^<>%s@]+)>", dl + 6)
-    local rcpt, rest = match(line, "^%s*<?([^%s<>:@]+@[^%s<>:@]+)>?: ([2-5]%d%d[ %-].*)$")
+    local rcpt, rest = address_reply(line)
     local dislike = find(line, "did not like our ", 1, true)
     if named then
       recipient = named

@@ -315,8 +315,8 @@ local BEFORE_CODE = { [32] = true, [9] = true, [10] = true, [13] = true, [58] = 
 
 -- Bytes that may close a reply quoted inside a text: white space, quotes,
 -- a closing parenthesis or angle bracket.
-local TRAILER = { [32] = true, [9] = true, [10] = true, [13] = true, [39] = true, [34] = true,
-  [41] = true, [62] = true }
+local TRAILER = { [39] = true, [34] = true, [41] = true, [62] = true }
+for b in pairs(util.SPACE) do TRAILER[b] = true end
 
 -- The reply in a text, and the command the text says it answered ("(in
 -- reply to RCPT TO command)", as Postfix writes), or nil and why. The reply
@@ -326,14 +326,9 @@ local TRAILER = { [32] = true, [9] = true, [10] = true, [13] = true, [39] = true
 function find_reply(s)
   -- white space trimmed at both ends, in one pass each (a pattern such as
   -- "%s+$" would be quadratic on a long run of spaces)
-  local function space(i)
-    local c = byte(s, i)
-    return c == 32 or (c >= 9 and c <= 13)
-  end
-  local first, last = 1, #s
-  while first <= last and space(first) do first = first + 1 end
-  while last >= first and space(last) do last = last - 1 end
-  local text = sub(s, first, last)
+  local first = 1
+  while util.SPACE[byte(s, first)] do first = first + 1 end
+  local text = util.trim_end(sub(s, first), util.SPACE)
   local r, err = reply_forms(text)
   if r then return r end
   -- a text that starts with a reply code is that reply or none
@@ -350,10 +345,8 @@ function find_reply(s)
         named = part:match("^(.-) command%)", tail + 13)
         part = sub(part, 1, tail - 1)
       end
-      -- the quotes and brackets logs put around it, taken off in one pass
-      local stop = #part
-      while stop > 0 and TRAILER[byte(part, stop)] do stop = stop - 1 end
-      r = reply_forms(sub(part, 1, stop))
+      -- the quotes and brackets logs put around it
+      r = reply_forms(util.trim_end(part, TRAILER))
       if r then
         return r, named and util.command_named(named)
       end
@@ -362,7 +355,6 @@ function find_reply(s)
   end
   return nil, "no SMTP reply in the text: " .. err
 end
-M.find_reply = find_reply
 
 --- A Reply from a reply's raw text, as people and logs have it: whole or
 -- multi-line, with or without line ends, indented, flattened onto one line

@@ -119,6 +119,19 @@ function M.checkself(self, class, fname)
   end
 end
 
+--- White space: tab, line feed, vertical tab, form feed, carriage return and
+-- space (the bytes of %s), as a set of byte values.
+M.SPACE = { [9] = true, [10] = true, [11] = true, [12] = true, [13] = true, [32] = true }
+
+--- s without the bytes of `set` (a set of byte values) at its end, taken off
+-- in one pass (a pattern such as "%s+$" would be quadratic on a long run that
+-- does not end s).
+function M.trim_end(s, set)
+  local stop = #s
+  while stop > 0 and set[byte(s, stop)] do stop = stop - 1 end
+  return stop == #s and s or s:sub(1, stop)
+end
+
 -- The words that name a command in text ("in reply to RCPT TO command",
 -- "after end of data"), and the command as decide names it.
 local COMMANDS = {
