@@ -545,14 +545,18 @@ function Filter:handle(line)
       if type(got) == "string" or type(got) == "table" then out = got end
     end
     if type(out) ~= "table" then out = { out } end
-    local lines = {}
+    local lines, last = {}, nil
     for _, l in ipairs(out) do
       local dl, derr = nil, "the handler gave a " .. type(l)
       if type(l) == "string" then dl, derr = M.dataline(msg.session, msg.token, l) end
-      if dl then lines[#lines + 1] = dl else self:_log("data-line: ", derr) end
+      if dl then
+        lines[#lines + 1], last = dl, l
+      else
+        self:_log("data-line: ", derr)
+      end
     end
-    if msg.line == "." and (#lines == 0 or lines[#lines] ~= M.dataline(msg.session, msg.token,
-      ".")) then
+    -- the message ends with ".", whatever the handler gave for it
+    if msg.line == "." and last ~= "." then
       lines[#lines + 1] = M.dataline(msg.session, msg.token, ".")
     end
     return self:_write(concat(lines))
