@@ -10,6 +10,7 @@
  * No heap memory is allocated here (Lua strings and luaL_Buffer only), no
  * state is kept, and luaopen_smtpcodes_core is the only exported symbol.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -305,16 +306,30 @@ static int l_phrases(lua_State *L) {
 
 /* ----------------------------------------------------------- reply scanner */
 
-/* Flags of core.parse. */
-#define SC_STRICT 1 /* every deviation is an error, not a warning */
-#define SC_EOF 2    /* no byte follows s: a last line without line end is complete */
-#define SC_WHOLE 4  /* s holds one reply: what follows it is examined, not left */
+/* One machine reads replies line by line: sc_line takes one line into an
+ * sc_acc, the state of the reply so far, and sc_reply makes the reply when
+ * its final line has come. parse drives it over a whole text; a reader
+ * drives it over a stream, line by line as they complete, and holds between
+ * chunks only the sc_acc, the text of the lines taken and the open line. */
+
+/* The flag of a strict scan (core.STRICT): every deviation is an error,
+ * not a warning. */
+#define SC_STRICT 1
 
 #define SC_RFC_LINE 512 /* RFC 5321 4.5.3.1.5: reply line with its CRLF */
-
-/* What one scan found: a reply, the need for more bytes, or an error. */
-enum { SC_REPLY, SC_MORE, SC_ERROR };
 #define SC_QUOTE_MAX 48 /* bytes of server text quoted in an error */
+#define SC_ENH_MAX 9    /* "5.999.999": the longest enhanced code */
+
+/* How a line ended. */
+enum { SC_CRLF, SC_LFONLY, SC_NOEOL };
+
+/* What sc_line made of a line. */
+enum {
+  SC_INNER, /* a line of the reply; more follow */
+  SC_FINAL, /* the reply's final line */
+  SC_SKIP,  /* an empty line before the reply */
+  SC_FAIL   /* malformed: the message is pushed */
+};
 
 /* Deviations forgiven in lenient mode, in the order they are reported. */
 enum {
@@ -323,18 +338,47 @@ enum {
 };
 
 static const char *const sc_warnings[W_COUNT] = {
-  "line %d: empty line outside a reply",
-  "line %d: line ends in LF without CR",
-  "line %d: the final line has no line end",
-  "line %d: longer than 512 octets with its line end (RFC 5321 4.5.3.1.5)",
-  "line %d: code without separator before the final line",
-  "line %d: reply code differs from line 1 (the final line's code is used)",
-  "line %d: enhanced code's class disagrees with the reply code (not taken as enhanced)",
-  "line %d: enhanced code missing on this line but present on others",
-  "line %d: enhanced code differs from an earlier line's",
-  "line %d: second digit of the reply code is not 0-5 (RFC 5321 4.2)",
-  "line %d: a line after the final line repeats its code (kept in the reply)"
+  "empty line outside a reply",
+  "line ends in LF without CR",
+  "the final line has no line end",
+  "longer than 512 octets with its line end (RFC 5321 4.5.3.1.5)",
+  "code without separator before the final line",
+  "reply code differs from line 1 (the final line's code is used)",
+  "enhanced code's class disagrees with the reply code (not taken as enhanced)",
+  "enhanced code missing on this line but present on others",
+  "enhanced code differs from an earlier line's",
+  "second digit of the reply code is not 0-5 (RFC 5321 4.2)",
+  "a line after the final line repeats its code (kept in the reply)"
 };
+
+/* What the scan has learnt of the reply so far. */
+typedef struct sc_acc {
+  lua_Integer lineno;          /* lines taken, empty ones included */
+  lua_Integer nlines;          /* lines with a code */
+  lua_Integer enh_lines;       /* lines with an enhanced code */
+  lua_Integer missing_line;    /* the first line without one */
+  lua_Integer wline[W_COUNT];  /* the first line of each deviation seen */
+  unsigned seen;               /* bit w: deviation w was seen */
+  int first_code, code;
+  size_t enhn, last_enhn;      /* lengths of the two codes below; 0: none */
+  char enh[SC_ENH_MAX];        /* the first enhanced code */
+  char last_enh[SC_ENH_MAX];   /* the final line's */
+} sc_acc;
+
+static void sc_acc_init(sc_acc *a) {
+  a->lineno = a->nlines = a->enh_lines = a->missing_line = 0;
+  a->seen = 0;
+  a->first_code = a->code = -1;
+  a->enhn = a->last_enhn = 0;
+}
+
+/* Notes deviation w at line n, unless it was seen before. */
+static void sc_warn(sc_acc *a, int w, lua_Integer n) {
+  if (!(a->seen & (1u << w))) {
+    a->seen |= 1u << w;
+    a->wline[w] = n;
+  }
+}
 
 /* Length of an enhanced status code (RFC 3463 2: class "." subject "."
  * detail, 1-3 digits each, no leading zeros) at the start of t, followed by a
@@ -356,44 +400,52 @@ static size_t sc_enhanced_len(const char *t, size_t n) {
   return i;
 }
 
-/* Pushes "line N: what: 'quoted text'", with the server's bytes escaped so
- * that no control character reaches a log or a terminal; returns SC_ERROR. */
-static int sc_fail(lua_State *L, int lineno, const char *what, const char *q, size_t qn) {
-  luaL_Buffer b;
-  size_t n = qn < SC_QUOTE_MAX ? qn : SC_QUOTE_MAX;
-  luaL_buffinit(L, &b);
-  if (lineno > 0) {
-    lua_pushfstring(L, "line %d: ", lineno);
-    luaL_addvalue(&b);
+/* Pushes "line N: " and what (just what when N is 0). */
+static void sc_pushat(lua_State *L, lua_Integer lineno, const char *what) {
+  if (lineno <= 0) {
+    lua_pushstring(L, what);
+  } else {
+    sc_pushint(L, lineno);
+    lua_pushfstring(L, "line %s: %s", lua_tostring(L, -1), what);
+    lua_remove(L, -2);
   }
-  luaL_addstring(&b, what);
-  if (q != NULL) {
-    luaL_addstring(&b, ": '");
-    for (size_t i = 0; i < n; i++) {
-      unsigned char c = (unsigned char)q[i];
-      if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
-        luaL_addchar(&b, (char)c);
-      } else {
-        char esc[5];
-        static const char hex[] = "0123456789abcdef";
-        esc[0] = '\\';
-        esc[1] = 'x';
-        esc[2] = hex[c >> 4];
-        esc[3] = hex[c & 15];
-        luaL_addlstring(&b, esc, 4);
-      }
-    }
-    if (n < qn) luaL_addstring(&b, "...");
-    luaL_addchar(&b, '\'');
-  }
-  luaL_pushresult(&b);
-  return SC_ERROR;
 }
 
-/* True when the line at p (of 4 octets or more) starts with a code the
- * scanner takes: three digits, the first 1 to 5. */
-static int sc_goodcode(const char *p) {
-  return SC_ISDIGIT(p[0]) && SC_ISDIGIT(p[1]) && SC_ISDIGIT(p[2]) && p[0] >= '1' && p[0] <= '5';
+/* Pushes "line N: what"; returns SC_FAIL. */
+static int sc_fail(lua_State *L, lua_Integer lineno, const char *what) {
+  sc_pushat(L, lineno, what);
+  return SC_FAIL;
+}
+
+/* Pushes "line N: what: 'quoted text'", the text being the first bytes of
+ * q[0, qn), escaped so that no control character reaches a log or a
+ * terminal; returns SC_FAIL. */
+static int sc_failq(lua_State *L, lua_Integer lineno, const char *what, const char *q,
+                    size_t qn) {
+  luaL_Buffer b;
+  size_t i;
+  luaL_buffinit(L, &b);
+  sc_pushat(L, lineno, what);
+  luaL_addvalue(&b);
+  luaL_addstring(&b, ": '");
+  for (i = 0; i < qn && i < SC_QUOTE_MAX; i++) {
+    unsigned char c = (unsigned char)q[i];
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') {
+      luaL_addchar(&b, (char)c);
+    } else {
+      char esc[5];
+      static const char hex[] = "0123456789abcdef";
+      esc[0] = '\\';
+      esc[1] = 'x';
+      esc[2] = hex[c >> 4];
+      esc[3] = hex[c & 15];
+      luaL_addlstring(&b, esc, 4);
+    }
+  }
+  if (i < qn) luaL_addstring(&b, "...");
+  luaL_addchar(&b, '\'');
+  luaL_pushresult(&b);
+  return SC_FAIL;
 }
 
 /* The length of an unterminated line p[0, n) as the bounds count it: a CR
@@ -402,22 +454,112 @@ static size_t sc_openlen(const char *p, size_t n) {
   return n > 0 && p[n - 1] == '\r' ? n - 1 : n;
 }
 
-/* The messages of the two bounds, pushed on the stack. */
-static const char *sc_toolong(lua_State *L, lua_Integer max_line) {
-  sc_pushint(L, max_line);
-  return lua_pushfstring(L, "line longer than %s octets (max_line)", lua_tostring(L, -1));
-}
-
-static const char *sc_toomany(lua_State *L, lua_Integer max_lines) {
-  sc_pushint(L, max_lines);
-  return lua_pushfstring(L, "more than %s lines in one reply (max_lines)", lua_tostring(L, -1));
-}
-
 /* True when only empty lines (CR and LF bytes) are left in s[pos, len). */
 static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
   for (; pos < len; pos++)
     if (s[pos] != '\r' && s[pos] != '\n') return 0;
   return 1;
+}
+
+/* Counts the next line, of ll octets (its line end not counted) ending as
+ * eol says, against the bounds: SC_FAIL (message pushed) when it crosses
+ * one. Every line counts, empty ones too. */
+static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol, lua_Integer max_line,
+                    lua_Integer max_lines) {
+  lua_Integer lineno = ++a->lineno;
+  if (eol == SC_LFONLY)
+    sc_warn(a, W_LF, lineno);
+  else if (eol == SC_NOEOL)
+    sc_warn(a, W_NOEOL, lineno); /* "250 ok\r" has the text of "250 ok\r\n" */
+  if (ll > (size_t)max_line) {
+    sc_pushint(L, max_line);
+    sc_pushat(L, lineno, lua_pushfstring(L, "line longer than %s octets (max_line)",
+                                         lua_tostring(L, -1)));
+    return SC_FAIL;
+  }
+  if (lineno > max_lines) {
+    sc_pushint(L, max_lines);
+    sc_pushat(L, lineno, lua_pushfstring(L, "more than %s lines in one reply (max_lines)",
+                                         lua_tostring(L, -1)));
+    return SC_FAIL;
+  }
+  return SC_SKIP;
+}
+
+/* Takes the line lp[0, ll) (its line end left off) into a: SC_INNER or
+ * SC_FINAL with its text (enhanced code and trailing blanks taken off) in
+ * *tp, *tnp; SC_SKIP for an empty line before the reply; SC_FAIL. */
+static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol,
+                   lua_Integer max_line, lua_Integer max_lines, const char **tp, size_t *tnp) {
+  const char *text;
+  size_t tn, en;
+  int c, bare, final;
+  lua_Integer lineno;
+  if (sc_count(L, a, ll, eol, max_line, max_lines) == SC_FAIL) return SC_FAIL;
+  lineno = a->lineno;
+  if (ll == 0) {
+    if (a->nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply");
+    sc_warn(a, W_EMPTY, lineno);
+    return SC_SKIP;
+  }
+  if (ll + 2 > SC_RFC_LINE) sc_warn(a, W_LONG, lineno);
+
+  /* the code: exactly three digits, RFC 5321 4.2 grammar */
+  if (!SC_ISDIGIT(lp[0])) return sc_failq(L, lineno, "no reply code", lp, ll);
+  if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
+    return sc_failq(L, lineno, "reply code is not three digits", lp, ll);
+  if (lp[0] == '0' || lp[0] > '5')
+    return sc_failq(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
+  /* some sites answer 571: taken by its first digit, with a warning */
+  if (lp[1] > '5') sc_warn(a, W_DIGIT, lineno);
+  c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
+  bare = ll == 3;
+  if (!bare && lp[3] != ' ' && lp[3] != '-')
+    return sc_failq(L, lineno, "bad separator after the reply code", lp, ll);
+  final = bare || lp[3] == ' ';
+  a->nlines++;
+  if (a->first_code < 0)
+    a->first_code = c;
+  else if (c != a->first_code)
+    sc_warn(a, W_CODES, lineno);
+  a->code = c;
+
+  /* the text, with its enhanced code (RFC 2034 4) taken off */
+  text = bare ? lp + 3 : lp + 4;
+  tn = bare ? 0 : ll - 4;
+  en = sc_enhanced_len(text, tn);
+  if (en > 0 && text[0] != lp[0]) {
+    sc_warn(a, W_ECLASS, lineno);
+    en = 0;
+  }
+  if (en > 0) {
+    if (a->enhn == 0) {
+      memcpy(a->enh, text, en);
+      a->enhn = en;
+    } else if (!(a->seen & (1u << W_EDIFF))) {
+      size_t k = 0;
+      if (en == a->enhn)
+        while (k < en && a->enh[k] == text[k]) k++;
+      if (k < en || en != a->enhn) sc_warn(a, W_EDIFF, lineno);
+    }
+    if (final) {
+      memcpy(a->last_enh, text, en);
+      a->last_enhn = en;
+    }
+    a->enh_lines++;
+    text += en;
+    tn -= en;
+    while (tn > 0 && *text == ' ') {
+      text++;
+      tn--;
+    }
+  } else if (a->missing_line == 0) {
+    a->missing_line = lineno;
+  }
+  while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
+  *tp = text;
+  *tnp = tn;
+  return final ? SC_FINAL : SC_INNER;
 }
 
 /* Upvalues of the scanning functions: the field names of a reply, interned
@@ -436,290 +578,83 @@ static const char *const sc_fields[U_WARNINGS] = {"code", "enhanced", "text", "c
 /* Pushes the field name `key` for the reply on top; its value follows. */
 #define sc_pushkey(L, key) lua_pushvalue(L, lua_upvalueindex(key))
 
-/* In a stream: does s hold the end of the reply that starts at byte offset
- * at? Also true when the reply crosses a bound or goes wrong, so that the
- * full scan reports it. When false, *open is the length of the unterminated
- * line. This look-ahead allocates nothing: a reply split over chunks is not
- * turned into strings until it is whole. */
-static int sc_complete(const char *s, size_t len, size_t at, lua_Integer max_line,
-                       lua_Integer max_lines, size_t *open) {
-  lua_Integer n = 0;
-  int text = 0; /* a line with text was seen */
-  while (at < len) {
-    const char *lp = s + at;
-    const char *nl = memchr(lp, '\n', len - at);
-    size_t ll;
-    if (nl == NULL) {
-      *open = len - at;
-      return sc_openlen(lp, *open) > (size_t)max_line;
-    }
-    ll = (size_t)(nl - lp);
-    at += ll + 1;
-    if (ll > 0 && lp[ll - 1] == '\r') ll--;
-    /* empty lines count toward max_lines too: they are held like others */
-    if (ll > (size_t)max_line || ++n > max_lines) return 1;
-    if (ll == 0) {
-      if (text) return 1; /* an empty line inside a reply: an error */
-      continue;           /* stray empty lines before it: warnings */
-    }
-    text = 1;
-    /* a final line, or one the scan will refuse: the reply is done */
-    if (ll < 4 || lp[3] != '-' || !sc_goodcode(lp)) return 1;
-  }
-  *open = 0;
-  return 0;
-}
-
-/* The offset just past the last line of s that can end a reply (any line
- * but "xyz-..."), or 0. Every reply that starts before it is complete. */
-static size_t sc_last_final(const char *s, size_t len) {
-  size_t e = len;
-  while (e > 0 && s[e - 1] != '\n') e--; /* leave out the open line */
-  while (e > 0) {
-    size_t start = e - 1, ll;
-    while (start > 0 && s[start - 1] != '\n') start--;
-    ll = e - 1 - start;
-    if (ll > 0 && s[start + ll - 1] == '\r') ll--;
-    if (ll < 4 || s[start + 3] != '-') return e;
-    e = start;
-  }
-  return 0;
-}
-
-/* Notes deviation w at line n, unless it was seen before. */
-#define SC_WARN(w, n) \
-  do { \
-    if (!(seen & (1u << (w)))) { \
-      seen |= 1u << (w); \
-      wline[w] = (n); \
-    } \
-  } while (0)
-
-/* Scans one reply of s starting at byte offset *pos. SC_REPLY: pushes the
- * reply table (with the Reply metatable: fields code, text (the lines joined
- * by "\n"), class, category, and enhanced and warnings when there are any;
- * lines are made from the text in Lua when read) and moves *pos past it. SC_MORE: s
- * ends before the reply does and SC_EOF is not set; pushes nothing and sets
- * *open to the length of the unterminated line. SC_ERROR: pushes a message
- * naming the line and the fault. The text is built in one buffer: a reply
- * of any number of lines makes one string. */
-static int sc_scan(lua_State *L, const char *s, size_t len, size_t *pos, int flags,
-                   lua_Integer max_line, lua_Integer max_lines, size_t *open) {
-  int lineno = 0, nlines = 0, first_code = -1, code = -1, final = 0;
-  int wline[W_COUNT] = {0};           /* the first line of each deviation seen */
-  unsigned seen = 0;               /* bit w: deviation w was seen */
-  const char *enh = NULL, *last_enh = NULL;  /* first and final-line enhanced codes */
-  size_t enhn = 0, last_enhn = 0;
-  int enh_lines = 0, missing_line = 0;
-  const int base = lua_gettop(L); /* the text is made above this index */
-  size_t at = *pos;                /* *pos moves only past a whole reply */
-  /* The text: the lines joined by "\n". A reply of one line, the most
-   * common, makes its text from the line itself; a buffer is started only
-   * when a second line comes. */
-  luaL_Buffer b;
-  int buffered = 0;
-  const char *first = NULL;
-  size_t firstn = 0;
-
-  while (!final) {
-    const char *lp = s + at, *nl, *text;
-    size_t rest = len - at, ll, adv, tn, en;
-    int c, bare;
-
-    nl = memchr(lp, '\n', rest);
-    if (nl == NULL) {
-      if (!(flags & SC_EOF)) {
-        if (sc_openlen(lp, rest) > (size_t)max_line)
-          return sc_fail(L, lineno + 1, sc_toolong(L, max_line), NULL, 0);
-        *open = rest;
-        return SC_MORE;
-      }
-      if (rest == 0) {
-        if (nlines == 0) return sc_fail(L, 0, "incomplete reply: no reply line", NULL, 0);
-        return sc_fail(L, lineno, "incomplete reply: no final line after this one", NULL, 0);
-      }
-      adv = rest;
-      ll = sc_openlen(lp, rest); /* "250 ok\r" has the text of "250 ok\r\n" */
-      SC_WARN(W_NOEOL, lineno + 1);
-    } else {
-      ll = (size_t)(nl - lp);
-      adv = ll + 1;
-      if (ll > 0 && lp[ll - 1] == '\r')
-        ll--;
-      else
-        SC_WARN(W_LF, lineno + 1);
-    }
-    lineno++;
-    if (ll > (size_t)max_line)
-      return sc_fail(L, lineno, sc_toolong(L, max_line), NULL, 0);
-    if (lineno > max_lines) /* empty lines count too */
-      return sc_fail(L, lineno, sc_toomany(L, max_lines), NULL, 0);
-    if (ll == 0) {
-      if (nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply", NULL, 0);
-      SC_WARN(W_EMPTY, lineno);
-      at += adv;
-      continue;
-    }
-    if (ll + 2 > SC_RFC_LINE) SC_WARN(W_LONG, lineno);
-
-    /* the code: exactly three digits, RFC 5321 4.2 grammar */
-    if (!SC_ISDIGIT(lp[0])) return sc_fail(L, lineno, "no reply code", lp, ll);
-    if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
-      return sc_fail(L, lineno, "reply code is not three digits", lp, ll);
-    if (lp[0] == '0' || lp[0] > '5')
-      return sc_fail(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
-    /* some sites answer 571: taken by its first digit, with a warning */
-    if (lp[1] > '5') SC_WARN(W_DIGIT, lineno);
-    c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
-    bare = ll == 3;
-    if (!bare && lp[3] != ' ' && lp[3] != '-')
-      return sc_fail(L, lineno, "bad separator after the reply code", lp, ll);
-    final = bare || lp[3] == ' ';
-    nlines++;
-    if (first_code < 0)
-      first_code = c;
-    else if (c != first_code)
-      SC_WARN(W_CODES, lineno);
-    code = c;
-
-    /* the text, with its enhanced code (RFC 2034 4) taken off */
-    text = bare ? lp + 3 : lp + 4;
-    tn = bare ? 0 : ll - 4;
-    en = sc_enhanced_len(text, tn);
-    if (en > 0 && text[0] != lp[0]) {
-      SC_WARN(W_ECLASS, lineno);
-      en = 0;
-    }
-    if (en > 0) {
-      if (enh == NULL) {
-        enh = text;
-        enhn = en;
-      } else if (!(seen & (1u << W_EDIFF)) && (en != enhn || memcmp(enh, text, en) != 0)) {
-        SC_WARN(W_EDIFF, lineno);
-      }
-      if (final) {
-        last_enh = text;
-        last_enhn = en;
-      }
-      enh_lines++;
-      text += en;
-      tn -= en;
-      while (tn > 0 && *text == ' ') {
-        text++;
-        tn--;
-      }
-    } else if (!missing_line) {
-      missing_line = lineno;
-    }
-    while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
-    if (nlines == 1) {
-      first = text;
-      firstn = tn;
-    } else {
-      if (!buffered) {
-        buffered = 1;
-        luaL_buffinit(L, &b); /* nothing else is on the stack above base */
-        luaL_addlstring(&b, first, firstn);
-      }
-      luaL_addchar(&b, '\n');
-      luaL_addlstring(&b, text, tn);
-    }
-    at += adv;
-
-    /* In a whole text, lines of the same code after the final line are
-     * kept: after a bare code they show that it was meant as an inner line;
-     * after "xyz text", they are the separate final lines that some servers
-     * (old Exchange in its EHLO reply) send for one reply. */
-    if (final && (flags & SC_WHOLE) && !sc_only_line_ends(s, at, len)) {
-      const char *nx = s + at;
-      if (bare)
-        while (*nx == '\r' || *nx == '\n') nx++;
-      if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0 &&
-          ((size_t)(nx - s) + 3 == len || !SC_ISDIGIT(nx[3]))) {
-        int w = bare ? W_BARE : W_AFTER;
-        SC_WARN(w, lineno + (bare ? 0 : 1));
-        final = 0;
-      }
-    }
-  }
-
-  if (flags & SC_WHOLE) {
-    if (!sc_only_line_ends(s, at, len))
-      return sc_fail(L, lineno + 1, "more text after the final line", s + at, len - at);
-    if (at < len) SC_WARN(W_EMPTY, lineno + 1);
-    at = len;
-  }
+/* Pushes the reply that a's lines make, with the text t[0, tn) (the lines'
+ * texts joined by "\n"; when t is NULL, the string on top of the stack,
+ * which the reply then replaces): SC_FINAL. In strict mode a reply with a
+ * deviation is refused instead: SC_FAIL, the first one's message pushed. */
+static int sc_make(lua_State *L, sc_acc *a, int flags, const char *t, size_t tn) {
+  const char *enh = NULL;
+  size_t enhn = 0;
+  int code = a->code, nwarn = 0, firstw = -1, i;
 
   /* The enhanced code: the final line's, else the first one seen. */
-  if (last_enh != NULL) {
-    enh = last_enh;
-    enhn = last_enhn;
+  if (a->last_enhn > 0) {
+    enh = a->last_enh;
+    enhn = a->last_enhn;
+  } else if (a->enhn > 0) {
+    enh = a->enh;
+    enhn = a->enhn;
   }
   if (enh != NULL) {
-    if (enh_lines < nlines) SC_WARN(W_EPARTIAL, missing_line);
+    if (a->enh_lines < a->nlines) sc_warn(a, W_EPARTIAL, a->missing_line);
     if (enh[0] - '0' != code / 100) {
-      SC_WARN(W_ECLASS, lineno);
+      sc_warn(a, W_ECLASS, a->lineno);
       enh = NULL;
     }
   }
 
   /* warnings: errors in strict mode */
-  {
-    int nwarn = 0, firstw = -1, i;
-    for (i = 0; seen != 0 && i < W_COUNT; i++) {
-      if (seen & (1u << i)) {
-        nwarn++;
-        if (firstw < 0 || wline[i] < wline[firstw]) firstw = i;
+  for (i = 0; a->seen != 0 && i < W_COUNT; i++) {
+    if (a->seen & (1u << i)) {
+      nwarn++;
+      if (firstw < 0 || a->wline[i] < a->wline[firstw]) firstw = i;
+    }
+  }
+  if (nwarn > 0 && (flags & SC_STRICT)) {
+    if (t == NULL) lua_pop(L, 1);
+    sc_pushat(L, a->wline[firstw], sc_warnings[firstw]);
+    return SC_FAIL;
+  }
+
+  lua_createtable(L, 0, 6); /* the reply */
+  sc_pushkey(L, U_CODE);
+  lua_pushinteger(L, code);
+  lua_rawset(L, -3);
+  sc_pushkey(L, U_TEXT);
+  if (t != NULL)
+    lua_pushlstring(L, t, tn);
+  else
+    lua_pushvalue(L, -3);
+  lua_rawset(L, -3);
+  sc_pushkey(L, U_CLASS);
+  sc_pushkey(L, U_CLASSES + code / 100 - 1);
+  lua_rawset(L, -3);
+  if (code / 10 % 10 <= 5) { /* none for 571 */
+    sc_pushkey(L, U_CATEGORY);
+    sc_pushkey(L, U_CATEGORIES + code / 10 % 10);
+    lua_rawset(L, -3);
+  }
+  if (enh != NULL) {
+    sc_pushkey(L, U_ENHANCED);
+    lua_pushlstring(L, enh, enhn);
+    lua_rawset(L, -3);
+  }
+  if (nwarn > 0) {
+    int n = 0;
+    sc_pushkey(L, U_WARNINGS);
+    lua_createtable(L, nwarn, 0);
+    for (i = 0; i < W_COUNT; i++) {
+      if (a->seen & (1u << i)) {
+        sc_pushat(L, a->wline[i], sc_warnings[i]);
+        lua_rawseti(L, -2, ++n);
       }
     }
-    if (nwarn > 0 && (flags & SC_STRICT)) {
-      lua_settop(L, base);
-      lua_pushfstring(L, sc_warnings[firstw], wline[firstw]);
-      return SC_ERROR;
-    }
-    if (buffered) /* base + 1: the text */
-      luaL_pushresult(&b);
-    else
-      lua_pushlstring(L, first, firstn);
-    lua_createtable(L, 0, 6); /* the reply */
-    sc_pushkey(L, U_CODE);
-    lua_pushinteger(L, code);
     lua_rawset(L, -3);
-    sc_pushkey(L, U_TEXT);
-    lua_pushvalue(L, base + 1);
-    lua_rawset(L, -3);
-    sc_pushkey(L, U_CLASS);
-    sc_pushkey(L, U_CLASSES + code / 100 - 1);
-    lua_rawset(L, -3);
-    if (code / 10 % 10 <= 5) { /* none for 571 */
-      sc_pushkey(L, U_CATEGORY);
-      sc_pushkey(L, U_CATEGORIES + code / 10 % 10);
-      lua_rawset(L, -3);
-    }
-    if (enh != NULL) {
-      sc_pushkey(L, U_ENHANCED);
-      lua_pushlstring(L, enh, enhn);
-      lua_rawset(L, -3);
-    }
-    if (nwarn > 0) {
-      int n = 0;
-      sc_pushkey(L, U_WARNINGS);
-      lua_createtable(L, nwarn, 0);
-      for (i = 0; i < W_COUNT; i++) {
-        if (seen & (1u << i)) {
-          lua_pushfstring(L, sc_warnings[i], wline[i]);
-          lua_rawseti(L, -2, ++n);
-        }
-      }
-      lua_rawset(L, -3);
-    }
   }
   lua_pushvalue(L, lua_upvalueindex(U_MT));
   lua_setmetatable(L, -2);
-  lua_replace(L, base + 1);
-  lua_settop(L, base + 1);
-  *pos = at;
-  return SC_REPLY;
+  if (t == NULL) lua_replace(L, -2);
+  return SC_FINAL;
 }
 
 /* Reads a positive integer option of the table at index 2 (the public
@@ -745,16 +680,107 @@ static lua_Integer sc_bound(lua_State *L, const char *name, lua_Integer def) {
 #define SC_MAX_LINE 4096
 #define SC_MAX_LINES 256
 
+/* A text of up to this many octets is joined on the C stack; a longer one
+ * in a luaL_Buffer. */
+#define SC_SMALL 512
+
+/* The one reply of s[0, len): pushes it (SC_FINAL) or a message (SC_FAIL).
+ * Lines of the same code after the final line are kept: after a bare code
+ * they show that it was meant as an inner line; after "xyz text", they are
+ * the separate final lines that some servers (old Exchange in its EHLO
+ * reply) send for one reply. */
+static int sc_parse(lua_State *L, const char *s, size_t len, int flags, lua_Integer max_line,
+                    lua_Integer max_lines) {
+  sc_acc a;
+  size_t at = 0;
+  /* The text: a reply of one line, the most common, makes it from the line
+   * itself; more lines are joined in small, or in b when s is long. */
+  const char *first = s;
+  size_t firstn = 0, sn = 0;
+  char small[SC_SMALL];
+  luaL_Buffer b;
+  int joined = 0;
+  sc_acc_init(&a);
+  for (;;) {
+    const char *lp = s + at, *nl, *t = lp;
+    size_t rest = len - at, ll, adv, tn = 0;
+    int eol, st;
+    nl = (const char *)memchr(lp, '\n', rest);
+    if (nl == NULL) {
+      if (rest == 0 && a.nlines == 0)
+        return sc_fail(L, 0, "incomplete reply: no reply line");
+      if (rest == 0)
+        return sc_fail(L, a.lineno, "incomplete reply: no final line after this one");
+      adv = rest;
+      ll = sc_openlen(lp, rest);
+      eol = SC_NOEOL;
+    } else {
+      ll = (size_t)(nl - lp);
+      adv = ll + 1;
+      eol = SC_LFONLY;
+      if (ll > 0 && lp[ll - 1] == '\r') {
+        ll--;
+        eol = SC_CRLF;
+      }
+    }
+    st = sc_line(L, &a, lp, ll, eol, max_line, max_lines, &t, &tn);
+    if (st == SC_FAIL) return SC_FAIL;
+    at += adv;
+    if (st == SC_SKIP) continue;
+    if (a.nlines == 1) {
+      first = t;
+      firstn = tn;
+    } else if (len <= SC_SMALL) { /* the text is shorter than s */
+      if (!joined) {
+        joined = 1;
+        memcpy(small, first, firstn);
+        sn = firstn;
+      }
+      small[sn++] = '\n';
+      memcpy(small + sn, t, tn);
+      sn += tn;
+    } else {
+      if (!joined) {
+        joined = 1;
+        luaL_buffinit(L, &b);
+        luaL_addlstring(&b, first, firstn);
+      }
+      luaL_addchar(&b, '\n');
+      luaL_addlstring(&b, t, tn);
+    }
+    if (st == SC_FINAL) {
+      const char *nx = s + at;
+      if (sc_only_line_ends(s, at, len)) break;
+      if (ll == 3)
+        while (*nx == '\r' || *nx == '\n') nx++;
+      if ((size_t)(nx - s) + 3 <= len && memcmp(nx, lp, 3) == 0 &&
+          ((size_t)(nx - s) + 3 == len || !SC_ISDIGIT(nx[3]))) {
+        if (ll == 3)
+          sc_warn(&a, W_BARE, a.lineno);
+        else
+          sc_warn(&a, W_AFTER, a.lineno + 1);
+        continue;
+      }
+      return sc_failq(L, a.lineno + 1, "more text after the final line", s + at, len - at);
+    }
+  }
+  if (at < len) sc_warn(&a, W_EMPTY, a.lineno + 1);
+  if (!joined) return sc_make(L, &a, flags, first, firstn);
+  if (len <= SC_SMALL) return sc_make(L, &a, flags, small, sn);
+  luaL_pushresult(&b);
+  return sc_make(L, &a, flags, NULL, 0);
+}
+
 /* parse(text [, opts]) --> reply | nil, err
  * smtpcodes.parse: one complete reply; opts.strict, opts.max_line and
  * opts.max_lines as documented in README.md. */
 static int l_parse(lua_State *L) {
-  size_t len, pos = 0, open = 0;
+  size_t len;
   const char *s;
+  int flags = 0;
+  lua_Integer max_line = SC_MAX_LINE, max_lines = SC_MAX_LINES;
   if (lua_type(L, 1) != LUA_TSTRING) return sc_typeerror(L, 1, "string");
   s = lua_tolstring(L, 1, &len);
-  int flags = SC_EOF | SC_WHOLE;
-  lua_Integer max_line = SC_MAX_LINE, max_lines = SC_MAX_LINES;
   if (!lua_isnoneornil(L, 2)) {
     luaL_checktype(L, 2, LUA_TTABLE);
     lua_getfield(L, 2, "strict");
@@ -764,118 +790,33 @@ static int l_parse(lua_State *L) {
     max_lines = sc_bound(L, "max_lines", max_lines);
   }
   lua_settop(L, 2);
-  if (sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open) == SC_REPLY) return 1;
+  if (sc_parse(L, s, len, flags, max_line, max_lines) == SC_FINAL) return 1;
   lua_pushnil(L);
   lua_insert(L, -2);
   return 2;
 }
 
-/* scan(s, init, flags, max_line, max_lines)
- *   --> reply [, nextpos] | false, open | nil, err
- * One reply of s from byte init: the reply (and, unless SC_WHOLE, the
- * position after it); false and the length of the open line when more
- * bytes are needed; nil and a message for malformed input. */
-static int l_scan(lua_State *L) {
-  size_t len, pos, open = 0;
-  const char *s = luaL_checklstring(L, 1, &len);
-  lua_Integer init = sc_checkinteger(L, 2);
-  int flags = (int)sc_checkinteger(L, 3);
-  lua_Integer max_line = sc_checkinteger(L, 4);
-  lua_Integer max_lines = sc_checkinteger(L, 5);
-  luaL_argcheck(L, init >= 1 && (size_t)init <= len + 1, 2, "out of range");
-  luaL_argcheck(L, max_line > 0 && max_lines > 0, 4, "bounds must be positive");
-  lua_settop(L, 5);
-  pos = (size_t)init - 1;
-  switch (sc_scan(L, s, len, &pos, flags, max_line, max_lines, &open)) {
-    case SC_REPLY:
-      if (flags & SC_WHOLE) return 1;
-      lua_pushinteger(L, (lua_Integer)pos + 1);
-      return 2;
-    case SC_MORE:
-      lua_pushboolean(L, 0);
-      lua_pushinteger(L, (lua_Integer)open);
-      return 2;
-    default:
-      lua_pushnil(L);
-      lua_insert(L, -2);
-      return 2;
-  }
-}
-
-/* Scans the stream s[0, len) for every complete reply (no SC_EOF, no
- * SC_WHOLE) into the list at index list, after its *n replies. SC_REPLY: all
- * scanned; *pos is the first byte not used, *open the length of the open
- * line. SC_ERROR: the message is pushed. */
-static int sc_stream(lua_State *L, const char *s, size_t len, int flags, lua_Integer max_line,
-                     lua_Integer max_lines, int list, int *n, size_t *pos, size_t *open) {
-  size_t end = sc_last_final(s, len);
-  const int top = lua_gettop(L);
-  *pos = 0;
-  *open = 0;
-  while (*pos < len) {
-    int st;
-    /* past the last final line the reply is unfinished: it is only looked
-     * at, unless it crosses a bound, and scanned once it is whole */
-    if (*pos >= end && !sc_complete(s, len, *pos, max_line, max_lines, open)) break;
-    st = sc_scan(L, s, len, pos, flags & SC_STRICT, max_line, max_lines, open);
-    if (st == SC_REPLY) {
-      lua_rawseti(L, list, ++*n);
-    } else if (st == SC_MORE) {
-      break;
-    } else {
-      return SC_ERROR;
-    }
-  }
-  lua_settop(L, top); /* drop the lines of an unfinished reply */
-  if (*pos >= len) *open = 0;
-  return SC_REPLY;
-}
-
-/* scan_all(s, flags, max_line, max_lines) --> replies, nextpos, open | nil, err, replies
- * Every complete reply of the stream s (no SC_EOF, no SC_WHOLE): the list of
- * replies, the position of the first byte not used and the length of the
- * open line; or nil, a message and the replies before the error. */
-static int l_scan_all(lua_State *L) {
-  size_t len, pos = 0, open = 0;
-  const char *s = luaL_checklstring(L, 1, &len);
-  int flags = (int)sc_checkinteger(L, 2) & SC_STRICT;
-  lua_Integer max_line = sc_checkinteger(L, 3);
-  lua_Integer max_lines = sc_checkinteger(L, 4);
-  int n = 0;
-  luaL_argcheck(L, max_line > 0 && max_lines > 0, 3, "bounds must be positive");
-  lua_settop(L, 4);
-  /* 5: the replies, sized for replies of about 128 octets */
-  lua_createtable(L, (int)(len / 128 < 1024 ? len / 128 + 1 : 1024), 0);
-  if (sc_stream(L, s, len, flags, max_line, max_lines, 5, &n, &pos, &open) == SC_ERROR) {
-    lua_pushnil(L);
-    lua_insert(L, -2);
-    lua_pushvalue(L, 5);
-    return 3;
-  }
-  lua_pushinteger(L, (lua_Integer)pos + 1);
-  lua_pushinteger(L, (lua_Integer)open);
-  return 3;
-}
-
 /* ---------------------------------------------------------- the reader */
 
-/* The state of a reader, in its field `state`: its options, and the bytes
- * of the reply still open with what the scan has learnt of them, so that
- * the next chunk is scanned from where the last one stopped. A full
- * userdata (memory Lua owns, so that nothing leaks when an error is raised)
- * with a metatable of its own, grown fourfold into a new one. */
+/* The state of a reader, in its field `state`: its options, and the reply
+ * still open: what the scan has learnt of it, the text of its lines so far
+ * and its open line. A full userdata (memory Lua owns, so that nothing
+ * leaks when an error is raised) with a metatable of its own, replaced by a
+ * larger one when it must grow. */
 typedef struct sc_held {
   lua_Integer max_line, max_lines;
-  int flags;          /* SC_STRICT or 0 */
-  int failed;         /* an error was returned: the reader's field err holds it */
-  size_t cap;         /* bytes the data can hold */
-  size_t len;         /* bytes held */
-  size_t scanned;     /* data[0, scanned) is whole lines: the open line follows */
-  lua_Integer nlines; /* whole lines held */
-  int text;           /* one of them has text (an empty line then ends the reply) */
+  int flags;    /* SC_STRICT or 0 */
+  int failed;   /* an error was returned: the reader's field err holds it */
+  sc_acc acc;   /* the lines of the open reply taken so far */
+  size_t raw;   /* bytes of the open reply taken in: buffered() */
+  size_t cap;   /* bytes the data can hold */
+  size_t tlen;  /* data[0, tlen): the text of those lines, joined by "\n" */
+  size_t olen;  /* data[tlen, tlen + olen): the open line, as it came */
 } sc_held;
 
 #define SC_HELD_DATA(h) ((char *)((h) + 1))
+#define SC_HELD_MIN 256         /* the data of a new state */
+#define SC_HELD_KEEP ((size_t)64 * 1024) /* more is given back when a reply is done */
 
 /* Upvalues of the reader functions: those of the scanner (1 to U_MT), then
  * the Reader metatable, the metatable of states, the field names err and
@@ -891,16 +832,31 @@ static void sc_checkreader(lua_State *L) {
   lua_pop(L, 1);
 }
 
-/* A new state with room for cap bytes, pushed. */
-static sc_held *sc_newstate(lua_State *L, size_t cap) {
+static void sc_clear(sc_held *h) {
+  sc_acc_init(&h->acc);
+  h->raw = h->tlen = h->olen = 0;
+}
+
+/* A new state with room for cap bytes and the options of `like` (the
+ * defaults when NULL), pushed. */
+static sc_held *sc_newstate(lua_State *L, size_t cap, const sc_held *like) {
   sc_held *h = (sc_held *)lua_newuserdata(L, sizeof(sc_held) + cap);
   memset(h, 0, sizeof *h);
+  sc_clear(h);
   h->cap = cap;
-  h->max_line = SC_MAX_LINE;
-  h->max_lines = SC_MAX_LINES;
+  h->max_line = like != NULL ? like->max_line : SC_MAX_LINE;
+  h->max_lines = like != NULL ? like->max_lines : SC_MAX_LINES;
+  h->flags = like != NULL ? like->flags : 0;
   lua_pushvalue(L, lua_upvalueindex(U_STATEMT));
   lua_setmetatable(L, -2);
   return h;
+}
+
+/* Stores the state on top in the reader at index 1. */
+static void sc_setstate(lua_State *L) {
+  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
+  lua_insert(L, -2);
+  lua_rawset(L, 1);
 }
 
 /* The state of the reader at index 1; made anew (with the default options)
@@ -917,54 +873,44 @@ static sc_held *sc_state(lua_State *L) {
     return h;
   }
   lua_pop(L, 1);
-  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
-  h = sc_newstate(L, 256);
-  lua_rawset(L, 1);
+  h = sc_newstate(L, SC_HELD_MIN, NULL);
+  sc_setstate(L);
   return h;
 }
 
-/* The state h, with room for `need` bytes: a new, larger one when it has
- * not, stored in the reader at index 1. */
+/* The most a state can need: the texts of max_lines lines of max_line
+ * octets with their separators, and an open line with its CR. */
+static size_t sc_most(const sc_held *h) {
+  size_t line = (size_t)h->max_line + 2, lines = (size_t)h->max_lines + 1;
+  if (h->max_line > (lua_Integer)(SIZE_MAX / 4) || h->max_lines > (lua_Integer)(SIZE_MAX / 4) ||
+      line > SIZE_MAX / lines)
+    return SIZE_MAX;
+  return line * lines;
+}
+
+/* The state h, with room for `need` bytes: when it has not, a larger one
+ * (four times, within what the bounds can need) with the same contents,
+ * stored in the reader at index 1. Pointers into h's data are then stale. */
 static sc_held *sc_room(lua_State *L, sc_held *h, size_t need) {
   sc_held *g;
-  size_t cap;
+  size_t cap, most;
   if (h->cap >= need) return h;
-  /* by four: a long reply is copied into few new states (each one a large
-   * allocation, whose pages are all touched again) */
-  cap = h->cap * 4 > need ? h->cap * 4 : need;
-  lua_pushvalue(L, lua_upvalueindex(U_KSTATE));
-  g = sc_newstate(L, cap);
-  memcpy(g, h, sizeof *g);
-  g->cap = cap;
-  memcpy(SC_HELD_DATA(g), SC_HELD_DATA(h), h->len);
-  lua_rawset(L, 1);
+  most = sc_most(h);
+  cap = h->cap <= SIZE_MAX / 4 && h->cap * 4 > need ? h->cap * 4 : need;
+  if (cap > most && need <= most) cap = most;
+  g = sc_newstate(L, cap, h);
+  g->failed = h->failed;
+  g->acc = h->acc;
+  g->raw = h->raw;
+  g->tlen = h->tlen;
+  g->olen = h->olen;
+  memcpy(SC_HELD_DATA(g), SC_HELD_DATA(h), h->tlen + h->olen);
+  sc_setstate(L);
   return g;
 }
 
-static void sc_clear(sc_held *h) {
-  h->len = h->scanned = 0;
-  h->nlines = 0;
-  h->text = 0;
-}
-
-/* Learns the whole lines of data[scanned, len): counted, and whether one
- * has text (they are inner lines: the scan has seen no end of reply). */
-static void sc_learn(sc_held *h) {
-  const char *d = SC_HELD_DATA(h);
-  for (;;) {
-    const char *nl = memchr(d + h->scanned, '\n', h->len - h->scanned);
-    size_t ll;
-    if (nl == NULL) break;
-    ll = (size_t)(nl - (d + h->scanned));
-    if (ll > 0 && nl[-1] == '\r') ll--;
-    if (ll > 0) h->text = 1;
-    h->nlines++;
-    h->scanned = (size_t)(nl - d) + 1;
-  }
-}
-
 /* The error on top: kept in the reader's field err until reset; returns
- * nil, err and the list at index list. */
+ * nil, err and the list at index list (an empty one when list is 0). */
 static int sc_rfail(lua_State *L, sc_held *h, int list) {
   sc_clear(h);
   h->failed = 1;
@@ -973,23 +919,52 @@ static int sc_rfail(lua_State *L, sc_held *h, int list) {
   lua_rawset(L, 1);
   lua_pushnil(L);
   lua_insert(L, -2);
-  lua_pushvalue(L, list);
+  if (list != 0)
+    lua_pushvalue(L, list);
+  else
+    lua_newtable(L);
   return 3;
 }
 
-/* The list at *list, made on first use. */
-#define sc_list(L, list) \
-  do { \
-    if (*(list) == 0) { \
-      lua_newtable(L); \
-      *(list) = lua_gettop(L); \
-    } \
-  } while (0)
+/* Takes what sc_line gave for the open reply's line (st, its text t[0, tn):
+ * in h's data when held, else in the chunk): the text is added
+ * to the held text, and at the final line the reply is pushed and the state
+ * cleared (a large one replaced by a small one). Returns st, or SC_FAIL
+ * with the message pushed when a strict reply is refused. */
+static int sc_take(lua_State *L, sc_held **hp, int st, const char *t, size_t tn, int held) {
+  sc_held *h = *hp;
+  h->olen = 0; /* the held line, if any, is taken: its text moves down */
+  if (st == SC_FINAL && h->acc.nlines == 1) {
+    st = sc_make(L, &h->acc, h->flags, t, tn); /* its text is the line's */
+  } else {
+    size_t sep = h->acc.nlines > 1;
+    char *d;
+    if (!held) {
+      h = *hp = sc_room(L, h, h->tlen + sep + tn);
+    }
+    d = SC_HELD_DATA(h);
+    if (sep) d[h->tlen] = '\n'; /* a held line's code: its text starts later */
+    memmove(d + h->tlen + sep, t, tn);
+    h->tlen += sep + tn;
+    if (st != SC_FINAL) return st;
+    st = sc_make(L, &h->acc, h->flags, d, h->tlen);
+  }
+  if (st == SC_FAIL) return SC_FAIL;
+  if (h->cap > SC_HELD_KEEP) {
+    *hp = sc_newstate(L, SC_HELD_MIN, h);
+    sc_setstate(L);
+  } else {
+    sc_clear(h);
+  }
+  return SC_FINAL;
+}
 
 /* reader:feed(chunk) --> replies | nil, err, replies
- * The Reader's feed method itself (see smtpcodes.reply). */
+ * The Reader's feed method itself (see smtpcodes.reply). Each line is
+ * taken as soon as it is complete: where it is when the chunk holds it
+ * whole, else from the held open line. */
 static int l_rfeed(lua_State *L) {
-  size_t clen, cpos = 0, pos, open;
+  size_t clen, cpos = 0;
   const char *chunk;
   int n = 0, list = 0;
   sc_held *h;
@@ -1005,77 +980,53 @@ static int l_rfeed(lua_State *L) {
     lua_newtable(L);
     return 3;
   }
-
-  /* The open reply goes on: line by line, each line copied to the held
-   * bytes and checked, until the reply is complete. */
-  while (h->len > 0 && cpos < clen) {
-    const char *lp = chunk + cpos;
-    const char *nl = memchr(lp, '\n', clen - cpos);
-    size_t add = nl != NULL ? (size_t)(nl - lp) + 1 : clen - cpos;
-    size_t have = h->len - h->scanned, ll;
-    const char *line;
-    int done;
-    if (nl == NULL) { /* only more of the open line */
-      size_t total = have + add;
-      if (chunk[clen - 1] == '\r') total--;
+  while (cpos < clen) {
+    const char *lp = chunk + cpos, *line = lp, *t = lp;
+    const char *nl = (const char *)memchr(lp, '\n', clen - cpos);
+    size_t add = nl != NULL ? (size_t)(nl - lp) + 1 : clen - cpos, ll, tn = 0;
+    int eol = SC_LFONLY, st, held = h->olen > 0;
+    if (nl == NULL) { /* more of the open line */
+      size_t total = h->olen + add - (chunk[clen - 1] == '\r');
       if (total > (size_t)h->max_line) {
-        sc_list(L, &list);
-        sc_fail(L, (int)h->nlines + 1, sc_toolong(L, h->max_line), NULL, 0);
+        sc_count(L, &h->acc, total, SC_NOEOL, h->max_line, h->max_lines);
         return sc_rfail(L, h, list);
       }
-    } else {
-      ll = have + (size_t)(nl - lp);
-      if (ll > 0 && (nl > lp ? nl[-1] : SC_HELD_DATA(h)[h->len - 1]) == '\r') ll--;
-      if (ll > (size_t)h->max_line || h->nlines + 1 > h->max_lines) {
-        sc_list(L, &list);
-        sc_fail(L, (int)h->nlines + 1, ll > (size_t)h->max_line ? sc_toolong(L, h->max_line)
-                : sc_toomany(L, h->max_lines), NULL, 0);
-        return sc_rfail(L, h, list);
-      }
+      h = sc_room(L, h, h->tlen + h->olen + add);
+      memcpy(SC_HELD_DATA(h) + h->tlen + h->olen, lp, add);
+      h->olen += add;
+      h->raw += add;
+      break;
     }
-    h = sc_room(L, h, h->len + add);
-    memcpy(SC_HELD_DATA(h) + h->len, lp, add);
-    h->len += add;
+    ll = h->olen + add - 1;
+    if (ll > 0 && (nl > lp ? nl[-1] : SC_HELD_DATA(h)[h->tlen + h->olen - 1]) == '\r') {
+      ll--;
+      eol = SC_CRLF;
+    }
+    if (held) { /* else the line is whole in the chunk */
+      if (ll > (size_t)h->max_line) { /* refused before it is copied */
+        sc_count(L, &h->acc, ll, eol, h->max_line, h->max_lines);
+        return sc_rfail(L, h, list);
+      }
+      h = sc_room(L, h, h->tlen + h->olen + add);
+      memcpy(SC_HELD_DATA(h) + h->tlen + h->olen, lp, add);
+      line = SC_HELD_DATA(h) + h->tlen;
+    }
     cpos += add;
-    if (nl == NULL) break;
-    /* the line just completed: data[scanned, len) */
-    line = SC_HELD_DATA(h) + h->scanned;
-    ll = h->len - h->scanned - 1;
-    if (ll > 0 && line[ll - 1] == '\r') ll--;
-    h->scanned = h->len;
-    h->nlines++;
-    /* the reply ends with a line that is not "xyz-...", and the scan is due
-     * at a line it will refuse: an empty line after text, a bad code */
-    if (ll == 0)
-      done = h->text;
-    else
-      done = ll < 4 || line[3] != '-' || !sc_goodcode(line);
-    if (ll > 0) h->text = 1;
-    if (done) {
-      sc_list(L, &list);
-      pos = 0;
-      if (sc_scan(L, SC_HELD_DATA(h), h->len, &pos, h->flags, h->max_line, h->max_lines, &open) !=
-          SC_REPLY)
-        return sc_rfail(L, h, list);
-      lua_rawseti(L, list, ++n);
-      sc_clear(h);
+    h->raw += add;
+    st = sc_line(L, &h->acc, line, ll, eol, h->max_line, h->max_lines, &t, &tn);
+    if (st == SC_SKIP) {
+      h->olen = 0;
+      continue;
     }
-  }
-
-  /* Nothing held: the rest of the chunk is scanned where it is, and the
-   * start of a reply it ends with is kept (within bounds: the scan checks). */
-  if (cpos < clen) {
-    const char *rest = chunk + cpos;
-    size_t rlen = clen - cpos;
-    sc_list(L, &list);
-    if (sc_stream(L, rest, rlen, h->flags, h->max_line, h->max_lines, list, &n, &pos, &open) ==
-        SC_ERROR)
-      return sc_rfail(L, h, list);
-    if (pos < rlen) {
-      h = sc_room(L, h, rlen - pos);
-      memcpy(SC_HELD_DATA(h), rest + pos, rlen - pos);
-      h->len = rlen - pos;
-      sc_learn(h);
+    if (st != SC_FAIL) st = sc_take(L, &h, st, t, tn, held);
+    if (st == SC_FAIL) return sc_rfail(L, h, list);
+    if (st == SC_FINAL) {
+      if (list == 0) { /* the list, made on first use, under the reply */
+        lua_newtable(L);
+        lua_insert(L, -2);
+        list = lua_gettop(L) - 1;
+      }
+      lua_rawseti(L, list, ++n);
     }
   }
   if (n == 0) {
@@ -1086,10 +1037,13 @@ static int l_rfeed(lua_State *L) {
   return 1;
 }
 
-/* reader:finish() --> reply | nil | nil, err */
+/* reader:finish() --> reply | nil | nil, err
+ * The open line is the last one, without its line end. */
 static int l_rfinish(lua_State *L) {
   sc_held *h;
-  size_t pos = 0, open = 0;
+  const char *line, *t;
+  size_t tn = 0;
+  int st = SC_INNER;
   sc_checkreader(L);
   lua_settop(L, 1);
   h = sc_state(L);
@@ -1099,26 +1053,29 @@ static int l_rfinish(lua_State *L) {
     lua_rawget(L, 1);
     return 2;
   }
-  if (sc_only_line_ends(SC_HELD_DATA(h), 0, h->len)) {
+  line = t = SC_HELD_DATA(h) + h->tlen;
+  if (h->acc.nlines == 0 && sc_only_line_ends(line, 0, h->olen)) {
     sc_clear(h);
     lua_pushnil(L);
     return 1;
   }
-  lua_newtable(L); /* 2: for sc_rfail */
-  if (sc_scan(L, SC_HELD_DATA(h), h->len, &pos, h->flags | SC_EOF | SC_WHOLE, h->max_line,
-              h->max_lines, &open) != SC_REPLY) {
-    sc_rfail(L, h, 2);
-    lua_pop(L, 1); /* nil, err */
-    return 2;
+  if (h->olen > 0) {
+    st = sc_line(L, &h->acc, line, sc_openlen(line, h->olen), SC_NOEOL, h->max_line,
+                 h->max_lines, &t, &tn);
+    if (st == SC_INNER || st == SC_FINAL) st = sc_take(L, &h, st, t, tn, 1);
   }
-  sc_clear(h);
-  return 1;
+  if (st == SC_FINAL) return 1;
+  if (st != SC_FAIL)
+    sc_fail(L, h->acc.lineno, "incomplete reply: no final line after this one");
+  sc_rfail(L, h, 0);
+  lua_pop(L, 1);
+  return 2;
 }
 
-/* reader:buffered() --> bytes held */
+/* reader:buffered() --> bytes taken in of a reply not yet complete */
 static int l_rbuffered(lua_State *L) {
   sc_checkreader(L);
-  lua_pushinteger(L, (lua_Integer)sc_state(L)->len);
+  lua_pushinteger(L, (lua_Integer)sc_state(L)->raw);
   return 1;
 }
 
@@ -1139,14 +1096,12 @@ static int l_rreset(lua_State *L) {
 /* state(flags, max_line, max_lines) --> a new state for a Reader's field
  * state, with these options (read once, when the reader is made). */
 static int l_rstate(lua_State *L) {
-  int flags = (int)sc_checkinteger(L, 1) & SC_STRICT;
-  lua_Integer max_line = sc_checkinteger(L, 2), max_lines = sc_checkinteger(L, 3);
-  sc_held *h;
-  luaL_argcheck(L, max_line > 0 && max_lines > 0, 2, "bounds must be positive");
-  h = sc_newstate(L, 256);
-  h->flags = flags;
-  h->max_line = max_line;
-  h->max_lines = max_lines;
+  sc_held like;
+  like.flags = (int)sc_checkinteger(L, 1) & SC_STRICT;
+  like.max_line = sc_checkinteger(L, 2);
+  like.max_lines = sc_checkinteger(L, 3);
+  luaL_argcheck(L, like.max_line > 0 && like.max_lines > 0, 2, "bounds must be positive");
+  sc_newstate(L, SC_HELD_MIN, &like);
   return 1;
 }
 
@@ -1177,20 +1132,16 @@ static void sc_check_names(lua_State *L, int classes, int categories) {
   }
 }
 
-/* core.scanner(mt, classes, categories) --> parse, scan, scan_all
- * The three scanning functions, making replies with the metatable mt and
- * the class names classes[1..5] and category names categories[0..5]. */
+/* core.scanner(mt, classes, categories) --> parse
+ * smtpcodes.parse, making replies with the metatable mt and the class
+ * names classes[1..5] and category names categories[0..5]. */
 static int l_scanner(lua_State *L) {
-  static const lua_CFunction fns[] = {l_parse, l_scan, l_scan_all};
-  int f;
   luaL_checktype(L, 1, LUA_TTABLE);
   sc_check_names(L, 2, 3);
   lua_settop(L, 3);
-  for (f = 0; f < 3; f++) {
-    sc_push_scan_upvalues(L, 1, 2, 3);
-    lua_pushcclosure(L, fns[f], U_COUNT);
-  }
-  return 3;
+  sc_push_scan_upvalues(L, 1, 2, 3);
+  lua_pushcclosure(L, l_parse, U_COUNT);
+  return 1;
 }
 
 /* core.reader(reader_mt, reply_mt, classes, categories)
@@ -1254,10 +1205,6 @@ SMTPCODES_API int luaopen_smtpcodes_core(lua_State *L) {
   sc_newlib(L, sc_funcs);
   lua_pushinteger(L, SC_STRICT);
   lua_setfield(L, -2, "STRICT");
-  lua_pushinteger(L, SC_EOF);
-  lua_setfield(L, -2, "EOF");
-  lua_pushinteger(L, SC_WHOLE);
-  lua_setfield(L, -2, "WHOLE");
   lua_pushinteger(L, SC_MAX_LINE);
   lua_setfield(L, -2, "MAX_LINE");
   lua_pushinteger(L, SC_MAX_LINES);

@@ -173,6 +173,20 @@ describe("a reader (regressions)", function()
     assert.is_true(small < 4 * whole + 2048, ("%.0f KiB vs %.0f KiB"):format(small, whole))
   end)
 
+  it("gives back the memory of a long reply once the reply is complete", function()
+    local reader = sc.reader { max_line = 300, max_lines = 4096 }
+    local reply = ("250-" .. ("x"):rep(250) .. "\r\n"):rep(4095) .. "250 end\r\n"
+    collectgarbage("collect")
+    local before = collectgarbage("count")
+    local n = 0
+    for i = 1, #reply, 4096 do n = n + #assert(reader:feed(reply:sub(i, i + 4095))) end
+    assert.are.equal(1, n)
+    collectgarbage("collect")
+    collectgarbage("collect")
+    local grew = collectgarbage("count") - before
+    assert.is_true(grew < 64, ("%.0f KiB kept"):format(grew))
+  end)
+
   it("gives, from finish, a final reply that receive read before the peer closed", function()
     local lines = { { nil, "closed", "221 bye" } }
     local sock = { receive = function() return support.unpack(table.remove(lines, 1)) end }

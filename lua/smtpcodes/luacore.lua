@@ -880,9 +880,10 @@ local byte, find, format, sub = string.byte, string.find, string.format, string.
 
 local M = { _VERSION = VERSION }
 
--- Flags of scan and scan_all, and the default bounds, as in the C core.
-M.STRICT, M.EOF, M.WHOLE = 1, 2, 4
-M.MAX_LINE, M.MAX_LINES = 4096, 256
+-- The flag of a strict scan and the default bounds, as in the C core; EOF
+-- and WHOLE are flags of this core's own scanning functions.
+M.STRICT, M.MAX_LINE, M.MAX_LINES = 1, 4096, 256
+local EOF, WHOLE = 2, 4
 
 local RFC_LINE = 512 -- RFC 5321 4.5.3.1.5: reply line with its CRLF
 local QUOTE_MAX = 48 -- bytes of server text quoted in an error
@@ -1370,10 +1371,10 @@ local function bit(flags, b)
   return floor(flags / b) % 2 == 1
 end
 
---- core.scanner(mt, classes, categories) --> parse, scan, scan_all
--- The three scanning functions, making replies with the metatable mt and
--- the class names classes[1..5] and category names categories[0..5].
-function M.scanner(mt, classes, categories)
+-- The three scanning functions of this core: parse, scan and scan_all,
+-- making replies with the metatable mt and the class names classes[1..5]
+-- and category names categories[0..5].
+local function scanners(mt, classes, categories)
   if type(mt) ~= "table" then argerror(1, "scanner", "table expected, got " .. typename(mt)) end
   if type(classes) ~= "table" then
     argerror(2, "scanner", "table expected, got " .. typename(classes))
@@ -1420,8 +1421,8 @@ function M.scanner(mt, classes, categories)
     max_lines = checkinteger(max_lines, 5, "scan")
     if init < 1 or init > #s + 1 then argerror(2, "scan", "out of range") end
     if max_line <= 0 or max_lines <= 0 then argerror(4, "scan", "bounds must be positive") end
-    local whole = bit(flags, M.WHOLE)
-    local st, a, b = scan_one(s, #s, init, bit(flags, M.STRICT), bit(flags, M.EOF), whole,
+    local whole = bit(flags, WHOLE)
+    local st, a, b = scan_one(s, #s, init, bit(flags, M.STRICT), bit(flags, EOF), whole,
       max_line, max_lines, mt, names)
     if st == "reply" then
       if whole then return a end
@@ -1470,6 +1471,13 @@ function M.scanner(mt, classes, categories)
   return parse, scan, scan_all
 end
 
+--- core.scanner(mt, classes, categories) --> parse
+-- smtpcodes.parse, making replies with the metatable mt and the class
+-- names classes[1..5] and category names categories[0..5].
+function M.scanner(mt, classes, categories)
+  return (scanners(mt, classes, categories))
+end
+
 -- the reader --------------------------------------------------------------------
 
 --- core.reader(reader_mt, reply_mt, classes, categories)
@@ -1486,7 +1494,7 @@ function M.reader(reader_mt, reply_mt, classes, categories)
   if type(reader_mt) ~= "table" then
     argerror(1, "reader", "table expected, got " .. typename(reader_mt))
   end
-  local _, scan, scan_all = M.scanner(reply_mt, classes, categories)
+  local _, scan, scan_all = scanners(reply_mt, classes, categories)
   local STATE = { __name = "smtpcodes.ReaderState" }
   local EMPTY = type(reader_mt.EMPTY) == "table" and reader_mt.EMPTY or {}
 
@@ -1634,7 +1642,7 @@ function M.reader(reader_mt, reply_mt, classes, categories)
     local left = concat(st.pieces, "", 1, st.npieces)
     clear(st)
     if only_line_ends(left, 1) then return nil end
-    local r, err = scan(left, 1, st.flags + M.EOF + M.WHOLE, st.max_line, st.max_lines)
+    local r, err = scan(left, 1, st.flags + EOF + WHOLE, st.max_line, st.max_lines)
     if r then return r end
     st.failed = true
     self.err = err

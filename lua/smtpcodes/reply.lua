@@ -102,15 +102,14 @@ M.parse = parse
 -- buffered(). A plain table: its fields are its options (flags, max_line,
 -- max_lines) and its state (state, and err after an error).
 --
--- One incremental state machine, in the core, serves feed and receive.
--- Replies that a chunk holds whole are scanned where they are, in one pass;
--- the reply still open at the end of a chunk is held, with what the scan has
--- learnt of it (its lines so far, its open line), so that the next chunk is
--- scanned from where the last one stopped and every byte is looked at a
--- bounded number of times whatever the chunking. The held bytes are scanned
--- once, when the reply is complete. Every line held counts toward the
--- bounds, empty lines included, so a reader holds at most about
--- max_line * max_lines bytes.
+-- One incremental state machine, in the core, serves feed and receive, and
+-- parse too: it takes a reply line by line. A reader takes each line as
+-- soon as it is complete, where it is in the chunk (or from the held open
+-- line, when chunks split it), so every byte is looked at a bounded number
+-- of times whatever the chunking. Between chunks it holds what the scan has
+-- learnt of the reply still open, the text of its lines so far and its open
+-- line. Every line counts toward the bounds, empty lines included, so a
+-- reader holds at most about max_line * max_lines bytes.
 local Reader = { __name = "smtpcodes.Reader" }
 Reader.__index = Reader
 M.Reader = Reader
@@ -149,7 +148,8 @@ Reader.feed = feed
 -- @function Reader:finish
 Reader.finish = finish
 
---- Number of bytes held: the start of a reply not yet complete.
+--- Number of bytes of a reply not yet complete that the reader has taken
+-- in (with the line ends and empty lines before it).
 -- @function Reader:buffered
 Reader.buffered = buffered
 
