@@ -353,6 +353,10 @@ static const char *const sc_warnings[W_COUNT] = {
 
 /* What the scan has learnt of the reply so far. */
 typedef struct sc_acc {
+  lua_Integer max_line;        /* the bounds: octets in a line, without its end */
+  lua_Integer max_lines;       /* lines in a reply, empty ones included */
+  const char *text;            /* the text of the line last taken */
+  size_t tn;                   /* and its length */
   lua_Integer lineno;          /* lines taken, empty ones included */
   lua_Integer nlines;          /* lines with a code */
   lua_Integer enh_lines;       /* lines with an enhanced code */
@@ -365,6 +369,7 @@ typedef struct sc_acc {
   char last_enh[SC_ENH_MAX];   /* the final line's */
 } sc_acc;
 
+/* Readies a for a new reply (its bounds stay). */
 static void sc_acc_init(sc_acc *a) {
   a->lineno = a->nlines = a->enh_lines = a->missing_line = 0;
   a->seen = 0;
@@ -387,6 +392,8 @@ static size_t sc_enhanced_len(const char *t, size_t n) {
   size_t i = 2;
   int part;
   if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.') return 0;
+  /* the common form, one digit each: "5.1.1" */
+  if (SC_ISDIGIT(t[2]) && t[3] == '.' && SC_ISDIGIT(t[4]) && (n == 5 || t[5] == ' ')) return 5;
   for (part = 0; part < 2; part++) {
     size_t start = i;
     while (i < n && i - start < 4 && SC_ISDIGIT(t[i])) i++;
@@ -461,12 +468,10 @@ static int sc_only_line_ends(const char *s, size_t pos, size_t len) {
   return 1;
 }
 
-/* Counts the next line, of ll octets (its line end not counted) ending as
- * eol says, against the bounds: SC_FAIL (message pushed) when it crosses
- * one. Every line counts, empty ones too. */
-static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol, lua_Integer max_line,
-                    lua_Integer max_lines) {
-  lua_Integer lineno = ++a->lineno;
+/* The line just counted by sc_count, when it is not a CRLF line within the
+ * bounds: its line end is noted, or the bound it crosses is reported. */
+static int sc_count_more(lua_State *L, sc_acc *a, size_t ll, int eol) {
+  lua_Integer lineno = a->lineno, max_line = a->max_line, max_lines = a->max_lines;
   if (eol == SC_LFONLY)
     sc_warn(a, W_LF, lineno);
   else if (eol == SC_NOEOL)
@@ -486,16 +491,29 @@ static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol, lua_Inte
   return SC_SKIP;
 }
 
+/* Counts the next line, of ll octets (its line end not counted) ending as
+ * eol says, against the bounds: SC_FAIL (message pushed) when it crosses
+ * one. Every line counts, empty ones too. */
+static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol) {
+  if (++a->lineno <= a->max_lines && ll <= (size_t)a->max_line && eol == SC_CRLF) return SC_SKIP;
+  return sc_count_more(L, a, ll, eol);
+}
+
+/* Copies an enhanced code (a few bytes: no call to memcpy). */
+static void sc_copy(char *to, const char *from, size_t n) {
+  size_t k;
+  for (k = 0; k < n; k++) to[k] = from[k];
+}
+
 /* Takes the line lp[0, ll) (its line end left off) into a: SC_INNER or
  * SC_FINAL with its text (enhanced code and trailing blanks taken off) in
- * *tp, *tnp; SC_SKIP for an empty line before the reply; SC_FAIL. */
-static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol,
-                   lua_Integer max_line, lua_Integer max_lines, const char **tp, size_t *tnp) {
+ * a->text, a->tn; SC_SKIP for an empty line before the reply; SC_FAIL. */
+static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol) {
   const char *text;
   size_t tn, en;
   int c, bare, final;
   lua_Integer lineno;
-  if (sc_count(L, a, ll, eol, max_line, max_lines) == SC_FAIL) return SC_FAIL;
+  if (sc_count(L, a, ll, eol) == SC_FAIL) return SC_FAIL;
   lineno = a->lineno;
   if (ll == 0) {
     if (a->nlines > 0) return sc_fail(L, lineno, "empty line inside a multi-line reply");
@@ -504,18 +522,22 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
   }
   if (ll + 2 > SC_RFC_LINE) sc_warn(a, W_LONG, lineno);
 
-  /* the code: exactly three digits, RFC 5321 4.2 grammar */
-  if (!SC_ISDIGIT(lp[0])) return sc_failq(L, lineno, "no reply code", lp, ll);
-  if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
-    return sc_failq(L, lineno, "reply code is not three digits", lp, ll);
-  if (lp[0] == '0' || lp[0] > '5')
-    return sc_failq(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
+  /* the code: exactly three digits, RFC 5321 4.2 grammar; the common
+   * "xyz text" and "xyz-text" first, then the rest with its errors */
+  bare = 0;
+  if (ll < 4 || (unsigned char)(lp[0] - '1') >= 5 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) ||
+      (lp[3] != ' ' && lp[3] != '-')) {
+    if (!SC_ISDIGIT(lp[0])) return sc_failq(L, lineno, "no reply code", lp, ll);
+    if (ll < 3 || !SC_ISDIGIT(lp[1]) || !SC_ISDIGIT(lp[2]) || (ll > 3 && SC_ISDIGIT(lp[3])))
+      return sc_failq(L, lineno, "reply code is not three digits", lp, ll);
+    if (lp[0] == '0' || lp[0] > '5')
+      return sc_failq(L, lineno, "reply code out of range (first digit 1-5)", lp, ll);
+    bare = ll == 3;
+    if (!bare) return sc_failq(L, lineno, "bad separator after the reply code", lp, ll);
+  }
   /* some sites answer 571: taken by its first digit, with a warning */
   if (lp[1] > '5') sc_warn(a, W_DIGIT, lineno);
   c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
-  bare = ll == 3;
-  if (!bare && lp[3] != ' ' && lp[3] != '-')
-    return sc_failq(L, lineno, "bad separator after the reply code", lp, ll);
   final = bare || lp[3] == ' ';
   a->nlines++;
   if (a->first_code < 0)
@@ -534,7 +556,7 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
   }
   if (en > 0) {
     if (a->enhn == 0) {
-      memcpy(a->enh, text, en);
+      sc_copy(a->enh, text, en);
       a->enhn = en;
     } else if (!(a->seen & (1u << W_EDIFF))) {
       size_t k = 0;
@@ -543,7 +565,7 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
       if (k < en || en != a->enhn) sc_warn(a, W_EDIFF, lineno);
     }
     if (final) {
-      memcpy(a->last_enh, text, en);
+      sc_copy(a->last_enh, text, en);
       a->last_enhn = en;
     }
     a->enh_lines++;
@@ -557,8 +579,8 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
     a->missing_line = lineno;
   }
   while (tn > 0 && (text[tn - 1] == ' ' || text[tn - 1] == '\t')) tn--;
-  *tp = text;
-  *tnp = tn;
+  a->text = text;
+  a->tn = tn;
   return final ? SC_FINAL : SC_INNER;
 }
 
@@ -700,10 +722,12 @@ static int sc_parse(lua_State *L, const char *s, size_t len, int flags, lua_Inte
   char small[SC_SMALL];
   luaL_Buffer b;
   int joined = 0;
+  a.max_line = max_line;
+  a.max_lines = max_lines;
   sc_acc_init(&a);
   for (;;) {
-    const char *lp = s + at, *nl, *t = lp;
-    size_t rest = len - at, ll, adv, tn = 0;
+    const char *lp = s + at, *nl, *t;
+    size_t rest = len - at, ll, adv, tn;
     int eol, st;
     nl = (const char *)memchr(lp, '\n', rest);
     if (nl == NULL) {
@@ -723,10 +747,12 @@ static int sc_parse(lua_State *L, const char *s, size_t len, int flags, lua_Inte
         eol = SC_CRLF;
       }
     }
-    st = sc_line(L, &a, lp, ll, eol, max_line, max_lines, &t, &tn);
+    st = sc_line(L, &a, lp, ll, eol);
     if (st == SC_FAIL) return SC_FAIL;
     at += adv;
     if (st == SC_SKIP) continue;
+    t = a.text;
+    tn = a.tn;
     if (a.nlines == 1) {
       first = t;
       firstn = tn;
@@ -804,10 +830,9 @@ static int l_parse(lua_State *L) {
  * leaks when an error is raised) with a metatable of its own, replaced by a
  * larger one when it must grow. */
 typedef struct sc_held {
-  lua_Integer max_line, max_lines;
   int flags;    /* SC_STRICT or 0 */
   int failed;   /* an error was returned: the reader's field err holds it */
-  sc_acc acc;   /* the lines of the open reply taken so far */
+  sc_acc acc;   /* the bounds, and the lines of the open reply taken so far */
   size_t raw;   /* bytes of the open reply taken in: buffered() */
   size_t cap;   /* bytes the data can hold */
   size_t tlen;  /* data[0, tlen): the text of those lines, joined by "\n" */
@@ -844,8 +869,8 @@ static sc_held *sc_newstate(lua_State *L, size_t cap, const sc_held *like) {
   memset(h, 0, sizeof *h);
   sc_clear(h);
   h->cap = cap;
-  h->max_line = like != NULL ? like->max_line : SC_MAX_LINE;
-  h->max_lines = like != NULL ? like->max_lines : SC_MAX_LINES;
+  h->acc.max_line = like != NULL ? like->acc.max_line : SC_MAX_LINE;
+  h->acc.max_lines = like != NULL ? like->acc.max_lines : SC_MAX_LINES;
   h->flags = like != NULL ? like->flags : 0;
   lua_pushvalue(L, lua_upvalueindex(U_STATEMT));
   lua_setmetatable(L, -2);
@@ -881,8 +906,8 @@ static sc_held *sc_state(lua_State *L) {
 /* The most a state can need: the texts of max_lines lines of max_line
  * octets with their separators, and an open line with its CR. */
 static size_t sc_most(const sc_held *h) {
-  size_t line = (size_t)h->max_line + 2, lines = (size_t)h->max_lines + 1;
-  if (h->max_line > (lua_Integer)(SIZE_MAX / 4) || h->max_lines > (lua_Integer)(SIZE_MAX / 4) ||
+  size_t line = (size_t)h->acc.max_line + 2, lines = (size_t)h->acc.max_lines + 1;
+  if (h->acc.max_line > (lua_Integer)(SIZE_MAX / 4) || h->acc.max_lines > (lua_Integer)(SIZE_MAX / 4) ||
       line > SIZE_MAX / lines)
     return SIZE_MAX;
   return line * lines;
@@ -926,13 +951,15 @@ static int sc_rfail(lua_State *L, sc_held *h, int list) {
   return 3;
 }
 
-/* Takes what sc_line gave for the open reply's line (st, its text t[0, tn):
- * in h's data when held, else in the chunk): the text is added
- * to the held text, and at the final line the reply is pushed and the state
+/* Takes what sc_line gave for the open reply's line: st, and its text in
+ * h->acc (in h's data when held, else in the chunk). The text is added to
+ * the held text, and at the final line the reply is pushed and the state
  * cleared (a large one replaced by a small one). Returns st, or SC_FAIL
  * with the message pushed when a strict reply is refused. */
-static int sc_take(lua_State *L, sc_held **hp, int st, const char *t, size_t tn, int held) {
+static int sc_take(lua_State *L, sc_held **hp, int st, int held) {
   sc_held *h = *hp;
+  const char *t = h->acc.text;
+  size_t tn = h->acc.tn;
   h->olen = 0; /* the held line, if any, is taken: its text moves down */
   if (st == SC_FINAL && h->acc.nlines == 1) {
     st = sc_make(L, &h->acc, h->flags, t, tn); /* its text is the line's */
@@ -981,14 +1008,14 @@ static int l_rfeed(lua_State *L) {
     return 3;
   }
   while (cpos < clen) {
-    const char *lp = chunk + cpos, *line = lp, *t = lp;
+    const char *lp = chunk + cpos, *line = lp;
     const char *nl = (const char *)memchr(lp, '\n', clen - cpos);
-    size_t add = nl != NULL ? (size_t)(nl - lp) + 1 : clen - cpos, ll, tn = 0;
+    size_t add = nl != NULL ? (size_t)(nl - lp) + 1 : clen - cpos, ll;
     int eol = SC_LFONLY, st, held = h->olen > 0;
     if (nl == NULL) { /* more of the open line */
       size_t total = h->olen + add - (chunk[clen - 1] == '\r');
-      if (total > (size_t)h->max_line) {
-        sc_count(L, &h->acc, total, SC_NOEOL, h->max_line, h->max_lines);
+      if (total > (size_t)h->acc.max_line) {
+        sc_count(L, &h->acc, total, SC_NOEOL);
         return sc_rfail(L, h, list);
       }
       h = sc_room(L, h, h->tlen + h->olen + add);
@@ -1003,8 +1030,8 @@ static int l_rfeed(lua_State *L) {
       eol = SC_CRLF;
     }
     if (held) { /* else the line is whole in the chunk */
-      if (ll > (size_t)h->max_line) { /* refused before it is copied */
-        sc_count(L, &h->acc, ll, eol, h->max_line, h->max_lines);
+      if (ll > (size_t)h->acc.max_line) { /* refused before it is copied */
+        sc_count(L, &h->acc, ll, eol);
         return sc_rfail(L, h, list);
       }
       h = sc_room(L, h, h->tlen + h->olen + add);
@@ -1013,12 +1040,12 @@ static int l_rfeed(lua_State *L) {
     }
     cpos += add;
     h->raw += add;
-    st = sc_line(L, &h->acc, line, ll, eol, h->max_line, h->max_lines, &t, &tn);
+    st = sc_line(L, &h->acc, line, ll, eol);
     if (st == SC_SKIP) {
       h->olen = 0;
       continue;
     }
-    if (st != SC_FAIL) st = sc_take(L, &h, st, t, tn, held);
+    if (st != SC_FAIL) st = sc_take(L, &h, st, held);
     if (st == SC_FAIL) return sc_rfail(L, h, list);
     if (st == SC_FINAL) {
       if (list == 0) { /* the list, made on first use, under the reply */
@@ -1041,8 +1068,7 @@ static int l_rfeed(lua_State *L) {
  * The open line is the last one, without its line end. */
 static int l_rfinish(lua_State *L) {
   sc_held *h;
-  const char *line, *t;
-  size_t tn = 0;
+  const char *line;
   int st = SC_INNER;
   sc_checkreader(L);
   lua_settop(L, 1);
@@ -1053,16 +1079,15 @@ static int l_rfinish(lua_State *L) {
     lua_rawget(L, 1);
     return 2;
   }
-  line = t = SC_HELD_DATA(h) + h->tlen;
+  line = SC_HELD_DATA(h) + h->tlen;
   if (h->acc.nlines == 0 && sc_only_line_ends(line, 0, h->olen)) {
     sc_clear(h);
     lua_pushnil(L);
     return 1;
   }
   if (h->olen > 0) {
-    st = sc_line(L, &h->acc, line, sc_openlen(line, h->olen), SC_NOEOL, h->max_line,
-                 h->max_lines, &t, &tn);
-    if (st == SC_INNER || st == SC_FINAL) st = sc_take(L, &h, st, t, tn, 1);
+    st = sc_line(L, &h->acc, line, sc_openlen(line, h->olen), SC_NOEOL);
+    if (st == SC_INNER || st == SC_FINAL) st = sc_take(L, &h, st, 1);
   }
   if (st == SC_FINAL) return 1;
   if (st != SC_FAIL)
@@ -1098,9 +1123,9 @@ static int l_rreset(lua_State *L) {
 static int l_rstate(lua_State *L) {
   sc_held like;
   like.flags = (int)sc_checkinteger(L, 1) & SC_STRICT;
-  like.max_line = sc_checkinteger(L, 2);
-  like.max_lines = sc_checkinteger(L, 3);
-  luaL_argcheck(L, like.max_line > 0 && like.max_lines > 0, 2, "bounds must be positive");
+  like.acc.max_line = sc_checkinteger(L, 2);
+  like.acc.max_lines = sc_checkinteger(L, 3);
+  luaL_argcheck(L, like.acc.max_line > 0 && like.acc.max_lines > 0, 2, "bounds must be positive");
   sc_newstate(L, SC_HELD_MIN, &like);
   return 1;
 }
