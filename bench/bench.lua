@@ -99,15 +99,16 @@ local function median(list)
 end
 
 -- Ratio of two functions timed in alternation, the median of ROUNDS; and the
--- median time of each.
-local function ratio(a, b, n)
+-- median time of each. Each side starts after a full collection, unless
+-- warm is set.
+local function ratio(a, b, n, warm)
   local ta, tb, r = {}, {}, {}
   for i = 1, ROUNDS do
-    collectgarbage("collect")
+    if not warm then collectgarbage("collect") end
     local t0 = clock()
     a(n)
     local t1 = clock()
-    collectgarbage("collect")
+    if not warm then collectgarbage("collect") end
     local t2 = clock()
     b(n)
     local t3 = clock()
@@ -318,6 +319,12 @@ do
   end
   local r, t_small, t_whole = ratio(feeding(small), whole, 3)
   row("100-byte chunks / one chunk", ("%.2fx"):format(r), "<= 2x", r <= 2,
+    ("one chunk %.2f ms, chunked %.2f ms"):format(t_whole / 3 * 1e3, t_small / 3 * 1e3))
+  -- the same without a collection before each side: the memory that the
+  -- reply's text needs is then mapped already, and the one-chunk run pays
+  -- only for scanning and copying
+  r, t_small, t_whole = ratio(feeding(small), whole, 3, true)
+  row("100-byte chunks / one chunk, memory reused", ("%.2fx"):format(r), nil, nil,
     ("one chunk %.2f ms, chunked %.2f ms"):format(t_whole / 3 * 1e3, t_small / 3 * 1e3))
   -- what the calls alone cost: a method call, as reader:feed is one, to a
   -- C function that does nothing (rawequal), once per chunk, on a table of
