@@ -96,13 +96,15 @@ for name, core in pairs { C = ccore, Lua = lcore } do
       local util = require("smtpcodes.util")
       local parse = core.scanner({}, util.CLASS, util.CATEGORY)
       assert.is_function(parse)
-      assert.has_error(function() parse(42) end, "bad argument #1 to 'parse' (string expected, got number)")
+      assert.has_error(function() parse(42) end,
+        "bad argument #1 to 'parse' (string expected, got number)")
       assert.has_error(function() parse("250 ok", { max_line = 0 }) end,
         "bad argument #2 to 'parse' (opts.max_line must be a positive integer)")
       local state = select(5, core.reader({}, {}, util.CLASS, util.CATEGORY))
       assert.is_function(state)
-      assert.has_error(function() state(0, 0, 1) end, "bad argument #2 to 'state' (bounds must be positive)")
-      assert.has_error(function() state(0, 1, 0) end, "bad argument #2 to 'state' (bounds must be positive)")
+      local positive = "bad argument #2 to 'state' (bounds must be positive)"
+      assert.has_error(function() state(0, 0, 1) end, positive)
+      assert.has_error(function() state(0, 1, 0) end, positive)
     end)
   end)
 end
