@@ -108,8 +108,10 @@ M.parse = parse
 -- line, when chunks split it), so every byte is looked at a bounded number
 -- of times whatever the chunking. Between chunks it holds what the scan has
 -- learnt of the reply still open, the text of its lines so far and its open
--- line. Every line counts toward the bounds, empty lines included, so a
--- reader holds at most about max_line * max_lines bytes.
+-- line. (The pure-Lua core holds the open reply's bytes instead, and scans
+-- them once at its final line: the same answers, the cheaper way in Lua.)
+-- Every line counts toward the bounds, empty lines included, so a reader
+-- holds at most about max_line * max_lines bytes.
 local Reader = { __name = "smtpcodes.Reader" }
 Reader.__index = Reader
 M.Reader = Reader
