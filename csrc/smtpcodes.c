@@ -365,6 +365,7 @@ typedef struct sc_acc {
   unsigned seen;               /* bit w: deviation w was seen */
   int first_code, code;
   size_t enhn, last_enhn;      /* lengths of the two codes below; 0: none */
+  unsigned long enh_key;       /* the first code's key (sc_enhanced_len) */
   char enh[SC_ENH_MAX];        /* the first enhanced code */
   char last_enh[SC_ENH_MAX];   /* the final line's */
 } sc_acc;
@@ -387,23 +388,32 @@ static void sc_warn(sc_acc *a, int w, lua_Integer n) {
 
 /* Length of an enhanced status code (RFC 3463 2: class "." subject "."
  * detail, 1-3 digits each, no leading zeros) at the start of t, followed by a
- * space or by the end of t; 0 when there is none. */
-static size_t sc_enhanced_len(const char *t, size_t n) {
+ * space or by the end of t; 0 when there is none. *key is then a number that
+ * only this code has (its three numbers in one). */
+static size_t sc_enhanced_len(const char *t, size_t n, unsigned long *key) {
   size_t i = 2;
   int part;
+  unsigned long k;
   if (n < 5 || (t[0] != '2' && t[0] != '4' && t[0] != '5') || t[1] != '.') return 0;
+  k = (unsigned long)(t[0] - '0');
   /* the common form, one digit each: "5.1.1" */
-  if (SC_ISDIGIT(t[2]) && t[3] == '.' && SC_ISDIGIT(t[4]) && (n == 5 || t[5] == ' ')) return 5;
+  if (SC_ISDIGIT(t[2]) && t[3] == '.' && SC_ISDIGIT(t[4]) && (n == 5 || t[5] == ' ')) {
+    *key = (k * 1000 + (unsigned long)(t[2] - '0')) * 1000 + (unsigned long)(t[4] - '0');
+    return 5;
+  }
   for (part = 0; part < 2; part++) {
     size_t start = i;
-    while (i < n && i - start < 4 && SC_ISDIGIT(t[i])) i++;
+    unsigned long v = 0;
+    while (i < n && i - start < 4 && SC_ISDIGIT(t[i])) v = v * 10 + (unsigned long)(t[i++] - '0');
     if (i == start || i - start > 3 || (i - start > 1 && t[start] == '0')) return 0;
+    k = k * 1000 + v;
     if (part == 0) {
       if (i >= n || t[i] != '.') return 0;
       i++;
     }
   }
   if (i < n && t[i] != ' ') return 0;
+  *key = k;
   return i;
 }
 
@@ -511,6 +521,7 @@ static void sc_copy(char *to, const char *from, size_t n) {
 static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol) {
   const char *text;
   size_t tn, en;
+  unsigned long key = 0;
   int c, bare, final;
   lua_Integer lineno;
   if (sc_count(L, a, ll, eol) == SC_FAIL) return SC_FAIL;
@@ -549,7 +560,7 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
   /* the text, with its enhanced code (RFC 2034 4) taken off */
   text = bare ? lp + 3 : lp + 4;
   tn = bare ? 0 : ll - 4;
-  en = sc_enhanced_len(text, tn);
+  en = sc_enhanced_len(text, tn, &key);
   if (en > 0 && text[0] != lp[0]) {
     sc_warn(a, W_ECLASS, lineno);
     en = 0;
@@ -558,11 +569,9 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
     if (a->enhn == 0) {
       sc_copy(a->enh, text, en);
       a->enhn = en;
-    } else if (!(a->seen & (1u << W_EDIFF))) {
-      size_t k = 0;
-      if (en == a->enhn)
-        while (k < en && a->enh[k] == text[k]) k++;
-      if (k < en || en != a->enhn) sc_warn(a, W_EDIFF, lineno);
+      a->enh_key = key;
+    } else if (key != a->enh_key) {
+      sc_warn(a, W_EDIFF, lineno);
     }
     if (final) {
       sc_copy(a->last_enh, text, en);
@@ -815,7 +824,6 @@ static int l_parse(lua_State *L) {
     max_line = sc_bound(L, "max_line", max_line);
     max_lines = sc_bound(L, "max_lines", max_lines);
   }
-  lua_settop(L, 2);
   if (sc_parse(L, s, len, flags, max_line, max_lines) == SC_FINAL) return 1;
   lua_pushnil(L);
   lua_insert(L, -2);
