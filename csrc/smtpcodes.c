@@ -7,8 +7,9 @@
  * lua/smtpcodes/ builds the public API on top; users never call this module
  * directly.
  *
- * No heap memory is allocated here (Lua strings and luaL_Buffer only), no
- * state is kept, and luaopen_smtpcodes_core is the only exported symbol.
+ * No heap memory is allocated here but what Lua owns (strings, tables,
+ * luaL_Buffer, and the full userdata that holds a reader's state), and
+ * luaopen_smtpcodes_core is the only exported symbol.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -307,7 +308,7 @@ static int l_phrases(lua_State *L) {
 /* ----------------------------------------------------------- reply scanner */
 
 /* One machine reads replies line by line: sc_line takes one line into an
- * sc_acc, the state of the reply so far, and sc_reply makes the reply when
+ * sc_acc, the state of the reply so far, and sc_make makes the reply when
  * its final line has come. parse drives it over a whole text; a reader
  * drives it over a stream, line by line as they complete, and holds between
  * chunks only the sc_acc, the text of the lines taken and the open line. */
