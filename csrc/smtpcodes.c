@@ -850,7 +850,7 @@ typedef struct sc_held {
 
 #define SC_HELD_DATA(h) ((char *)((h) + 1))
 #define SC_HELD_MIN 256         /* the data of a new state */
-#define SC_HELD_KEEP ((size_t)64 * 1024) /* more is given back when a reply is done */
+#define SC_HELD_KEEP ((size_t)64 * 1024) /* more is given back by sc_done */
 
 /* Upvalues of the reader functions: those of the scanner (1 to U_MT), then
  * the Reader metatable, the metatable of states, the field names err and
@@ -943,10 +943,24 @@ static sc_held *sc_room(lua_State *L, sc_held *h, size_t need) {
   return g;
 }
 
+/* The state h cleared, when the open reply is done with (complete,
+ * refused, or forgotten by reset): a large one, grown for a long reply, is
+ * replaced by a small one with its options, stored in the reader at index
+ * 1, so that its memory is given back. */
+static sc_held *sc_done(lua_State *L, sc_held *h) {
+  if (h->cap <= SC_HELD_KEEP) {
+    sc_clear(h);
+    return h;
+  }
+  h = sc_newstate(L, SC_HELD_MIN, h);
+  sc_setstate(L);
+  return h;
+}
+
 /* The error on top: kept in the reader's field err until reset; returns
  * nil, err and the list at index list (an empty one when list is 0). */
 static int sc_rfail(lua_State *L, sc_held *h, int list) {
-  sc_clear(h);
+  h = sc_done(L, h);
   h->failed = 1;
   lua_pushvalue(L, lua_upvalueindex(U_KERR));
   lua_pushvalue(L, -2);
@@ -963,7 +977,7 @@ static int sc_rfail(lua_State *L, sc_held *h, int list) {
 /* Takes what sc_line gave for the open reply's line: st, and its text in
  * h->acc (in h's data when held, else in the chunk). The text is added to
  * the held text, and at the final line the reply is pushed and the state
- * cleared (a large one replaced by a small one). Returns st, or SC_FAIL
+ * done with (sc_done). Returns st, or SC_FAIL
  * with the message pushed when a strict reply is refused. */
 static int sc_take(lua_State *L, sc_held **hp, int st, int held) {
   sc_held *h = *hp;
@@ -986,12 +1000,7 @@ static int sc_take(lua_State *L, sc_held **hp, int st, int held) {
     st = sc_make(L, &h->acc, h->flags, d, h->tlen);
   }
   if (st == SC_FAIL) return SC_FAIL;
-  if (h->cap > SC_HELD_KEEP) {
-    *hp = sc_newstate(L, SC_HELD_MIN, h);
-    sc_setstate(L);
-  } else {
-    sc_clear(h);
-  }
+  *hp = sc_done(L, h);
   return SC_FINAL;
 }
 
@@ -1118,8 +1127,7 @@ static int l_rreset(lua_State *L) {
   sc_held *h;
   sc_checkreader(L);
   lua_settop(L, 1);
-  h = sc_state(L);
-  sc_clear(h);
+  h = sc_done(L, sc_state(L));
   h->failed = 0;
   lua_pushvalue(L, lua_upvalueindex(U_KERR));
   lua_pushnil(L);

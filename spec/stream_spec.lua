@@ -173,18 +173,37 @@ describe("a reader (regressions)", function()
     assert.is_true(small < 4 * whole + 2048, ("%.0f KiB vs %.0f KiB"):format(small, whole))
   end)
 
-  it("gives back the memory of a long reply once the reply is complete", function()
-    local reader = sc.reader { max_line = 300, max_lines = 4096 }
-    local reply = ("250-" .. ("x"):rep(250) .. "\r\n"):rep(4095) .. "250 end\r\n"
-    collectgarbage("collect")
-    local before = collectgarbage("count")
-    local n = 0
-    for i = 1, #reply, 4096 do n = n + #assert(reader:feed(reply:sub(i, i + 4095))) end
+  it("gives back the memory of a long reply once it is complete, refused or reset", function()
+    local body = ("250-" .. ("x"):rep(250) .. "\r\n"):rep(4095)
+    -- what the reader keeps after feeding `bytes` in 4 KiB chunks, then
+    -- calling `after` on it, in KiB
+    local function kept(bytes, after)
+      local reader = sc.reader { max_line = 300, max_lines = 4096 }
+      collectgarbage("collect")
+      local before = collectgarbage("count")
+      local n = 0
+      for i = 1, #bytes, 4096 do
+        local out, _, done = reader:feed(bytes:sub(i, i + 4095))
+        n = n + #(out or done)
+      end
+      if after then after(reader) end
+      collectgarbage("collect")
+      collectgarbage("collect")
+      return collectgarbage("count") - before, n, reader
+    end
+    local grew, n = kept(body .. "250 end\r\n")
     assert.are.equal(1, n)
-    collectgarbage("collect")
-    collectgarbage("collect")
-    local grew = collectgarbage("count") - before
-    assert.is_true(grew < 64, ("%.0f KiB kept"):format(grew))
+    assert.is_true(grew < 64, ("complete: %.0f KiB kept"):format(grew))
+    local reader
+    grew, n, reader = kept(body .. "\r\n")
+    assert.are.equal(0, n)
+    assert.are.equal("line 4096: empty line inside a multi-line reply", reader.err)
+    assert.is_true(grew < 64, ("refused: %.0f KiB kept"):format(grew))
+    grew = kept(body, function(r)
+      assert.are.equal(#body, r:buffered())
+      r:reset()
+    end)
+    assert.is_true(grew < 64, ("reset: %.0f KiB kept"):format(grew))
   end)
 
   it("gives, from finish, a final reply that receive read before the peer closed", function()
