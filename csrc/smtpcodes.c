@@ -510,12 +510,6 @@ static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol) {
   return sc_count_more(L, a, ll, eol);
 }
 
-/* Copies an enhanced code (a few bytes: no call to memcpy). */
-static void sc_copy(char *to, const char *from, size_t n) {
-  size_t k;
-  for (k = 0; k < n; k++) to[k] = from[k];
-}
-
 /* Takes the line lp[0, ll) (its line end left off) into a: SC_INNER or
  * SC_FINAL with its text (enhanced code and trailing blanks taken off) in
  * a->text, a->tn; SC_SKIP for an empty line before the reply; SC_FAIL. */
@@ -568,14 +562,14 @@ static inline int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, in
   }
   if (en > 0) {
     if (a->enhn == 0) {
-      sc_copy(a->enh, text, en);
+      memcpy(a->enh, text, en);
       a->enhn = en;
       a->enh_key = key;
     } else if (key != a->enh_key) {
       sc_warn(a, W_EDIFF, lineno);
     }
     if (final) {
-      sc_copy(a->last_enh, text, en);
+      memcpy(a->last_enh, text, en);
       a->last_enhn = en;
     }
     a->enh_lines++;
@@ -915,9 +909,9 @@ static sc_held *sc_state(lua_State *L) {
 /* The most a state can need: the texts of max_lines lines of max_line
  * octets with their separators, and an open line with its CR. */
 static size_t sc_most(const sc_held *h) {
+  const lua_Integer quarter = (lua_Integer)(SIZE_MAX / 4);
   size_t line = (size_t)h->acc.max_line + 2, lines = (size_t)h->acc.max_lines + 1;
-  if (h->acc.max_line > (lua_Integer)(SIZE_MAX / 4) || h->acc.max_lines > (lua_Integer)(SIZE_MAX / 4) ||
-      line > SIZE_MAX / lines)
+  if (h->acc.max_line > quarter || h->acc.max_lines > quarter || line > SIZE_MAX / lines)
     return SIZE_MAX;
   return line * lines;
 }
@@ -933,14 +927,20 @@ static sc_held *sc_room(lua_State *L, sc_held *h, size_t need) {
   cap = h->cap <= SIZE_MAX / 4 && h->cap * 4 > need ? h->cap * 4 : need;
   if (cap > most && need <= most) cap = most;
   g = sc_newstate(L, cap, h);
-  g->failed = h->failed;
-  g->acc = h->acc;
-  g->raw = h->raw;
-  g->tlen = h->tlen;
-  g->olen = h->olen;
+  *g = *h;
+  g->cap = cap;
   memcpy(SC_HELD_DATA(g), SC_HELD_DATA(h), h->tlen + h->olen);
   sc_setstate(L);
   return g;
+}
+
+/* Adds p[0, n) to h's open line, in a larger state when h has no room;
+ * returns the state. */
+static sc_held *sc_hold(lua_State *L, sc_held *h, const char *p, size_t n) {
+  h = sc_room(L, h, h->tlen + h->olen + n);
+  memcpy(SC_HELD_DATA(h) + h->tlen + h->olen, p, n);
+  h->olen += n;
+  return h;
 }
 
 /* The state h cleared, when the open reply is done with (complete,
@@ -977,8 +977,8 @@ static int sc_rfail(lua_State *L, sc_held *h, int list) {
 /* Takes what sc_line gave for the open reply's line: st, and its text in
  * h->acc (in h's data when held, else in the chunk). The text is added to
  * the held text, and at the final line the reply is pushed and the state
- * done with (sc_done). Returns st, or SC_FAIL
- * with the message pushed when a strict reply is refused. */
+ * done with (sc_done). Returns st, or SC_FAIL with the message pushed when
+ * a strict reply is refused. */
 static int sc_take(lua_State *L, sc_held **hp, int st, int held) {
   sc_held *h = *hp;
   const char *t = h->acc.text;
@@ -1036,9 +1036,7 @@ static int l_rfeed(lua_State *L) {
         sc_count(L, &h->acc, total, SC_NOEOL);
         return sc_rfail(L, h, list);
       }
-      h = sc_room(L, h, h->tlen + h->olen + add);
-      memcpy(SC_HELD_DATA(h) + h->tlen + h->olen, lp, add);
-      h->olen += add;
+      h = sc_hold(L, h, lp, add);
       h->raw += add;
       break;
     }
@@ -1052,8 +1050,7 @@ static int l_rfeed(lua_State *L) {
         sc_count(L, &h->acc, ll, eol);
         return sc_rfail(L, h, list);
       }
-      h = sc_room(L, h, h->tlen + h->olen + add);
-      memcpy(SC_HELD_DATA(h) + h->tlen + h->olen, lp, add);
+      h = sc_hold(L, h, lp, add);
       line = SC_HELD_DATA(h) + h->tlen;
     }
     cpos += add;
