@@ -482,12 +482,6 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
   return "reply", reply, p
 end
 
-local function checkstring(v, n, fname)
-  if type(v) == "number" then return format("%.14g", v) end
-  if type(v) ~= "string" then argerror(n, fname, "string expected, got " .. typename(v), 1) end
-  return v
-end
-
 -- a positive integer option of opts, or def when it is absent
 local function bound(opts, name, def)
   local v = opts[name]
@@ -505,7 +499,8 @@ end
 
 -- The three scanning functions of this core: parse, scan and scan_all,
 -- making replies with the metatable mt and the class names classes[1..5]
--- and category names categories[0..5].
+-- and category names categories[0..5]. Only parse is public; this core's
+-- reader calls scan and scan_all with what it has checked already.
 local function scanners(mt, classes, categories)
   if type(mt) ~= "table" then argerror(1, "scanner", "table expected, got " .. typename(mt)) end
   if type(classes) ~= "table" then
@@ -546,13 +541,6 @@ local function scanners(mt, classes, categories)
   -- scan(s, init, flags, max_line, max_lines)
   --   --> reply [, nextpos] | false, open | nil, err
   local function scan(s, init, flags, max_line, max_lines)
-    s = checkstring(s, 1, "scan")
-    init = checkinteger(init, 2, "scan")
-    flags = checkinteger(flags, 3, "scan")
-    max_line = checkinteger(max_line, 4, "scan")
-    max_lines = checkinteger(max_lines, 5, "scan")
-    if init < 1 or init > #s + 1 then argerror(2, "scan", "out of range") end
-    if max_line <= 0 or max_lines <= 0 then argerror(4, "scan", "bounds must be positive") end
     local whole = bit(flags, WHOLE)
     local st, a, b = scan_one(s, #s, init, bit(flags, M.STRICT), bit(flags, EOF), whole,
       max_line, max_lines, mt, names)
@@ -568,11 +556,6 @@ local function scanners(mt, classes, categories)
   -- scan_all(s, flags, max_line, max_lines) --> replies, nextpos, open
   --   | nil, err, replies
   local function scan_all(s, flags, max_line, max_lines)
-    s = checkstring(s, 1, "scan_all")
-    flags = checkinteger(flags, 2, "scan_all")
-    max_line = checkinteger(max_line, 3, "scan_all")
-    max_lines = checkinteger(max_lines, 4, "scan_all")
-    if max_line <= 0 or max_lines <= 0 then argerror(3, "scan_all", "bounds must be positive") end
     local strict = bit(flags, M.STRICT)
     local len, p, open, n = #s, 1, 0, 0
     local stop = last_final(s, len)
