@@ -190,6 +190,10 @@ local PIECES = {
   "999 bad", "25", "2500 x", "250x", "abc", "", " ", "\t", "5.1.1", "250 2.0.0", "250-2.0.00 z",
   "550 5.01.1 zero", "550 5.1.1234 long", "250 \0nul", "250 \255\254", "250 trailing   ",
   "550-5.7.1 a", "550-5.7.2 b", "450-x", "450 y",
+  -- later lines close to the first one: the same code, the same enhanced
+  -- code or one that only begins like it
+  "550-5.1.10 x", "550-5.1.1", "550 5.1.1x", "550-5.1.1 \t", "550 5.1.1  two", "550-4.1.1 c",
+  "250-2.0.0 y", "250-x\t", "250 2.0", "571-5.7.1 a", "571 5.7.1 b",
 }
 local ENDS = { "\r\n", "\r\n", "\r\n", "\n", "\r", "", "\r\r\n", "\n\n" }
 
@@ -224,6 +228,13 @@ describe("the scanners and readers of both cores", function()
     end
   end)
 
+  it("agree on later lines that repeat the first code and not its enhanced code", function()
+    -- the enhanced code taken so far is another code's: its class differs
+    compare("250-x\r\n550-5.1.1 y\r\n250 5.1.1 z\r\n", "class of another code")
+    compare("250-x\r\n250-2.0.0 y\r\n250 2.0.0 z\r\n", "enhanced code from line 2")
+    compare("550-5.1.1 x\r\n550-5.1.1\r\n550 5.1.1\r\n", "enhanced code alone")
+  end)
+
   it("agree on 300 random byte strings", function()
     math.randomseed(11)
     for i = 1, support.cases(300) do
@@ -238,6 +249,11 @@ describe("the scanners and readers of both cores", function()
   it("agree on the bounds: long lines and many lines", function()
     for _, n in ipairs { 509, 510, 511, 4095, 4096, 4097 } do
       compare("250 " .. ("x"):rep(n - 4) .. "\r\n", "line of " .. n)
+    end
+    -- the same lengths for a later line
+    for _, n in ipairs { 509, 510, 511, 4095, 4096, 4097 } do
+      compare("250-a\r\n250 " .. ("x"):rep(n - 4) .. "\r\n", "later line of " .. n)
+      compare("550-5.1.1 a\r\n550 5.1.1 " .. ("x"):rep(n - 10) .. "\r\n", "later line of " .. n)
     end
     for _, n in ipairs { 255, 256, 257 } do
       compare(("250-x\r\n"):rep(n - 1) .. "250 y\r\n", n .. " lines")
