@@ -19,7 +19,7 @@ static int l_build(lua_State *L) {
   lua_Integer code = luaL_checkinteger(L, 1);
   const char *text = luaL_checklstring(L, 2, &tl);
   const char *enh = luaL_optlstring(L, 3, NULL, &el);
-  lua_createtable(L, 0, 7);
+  lua_createtable(L, 0, enh != NULL ? 5 : 4); /* sized as parse sizes it */
   lua_pushvalue(L, lua_upvalueindex(1));
   lua_pushinteger(L, code);
   lua_rawset(L, -3);

@@ -706,7 +706,9 @@ static int sc_make(lua_State *L, sc_acc *a, int flags, const char *t, size_t tn)
     return SC_FAIL;
   }
 
-  lua_createtable(L, 0, 6); /* the reply */
+  /* the reply, its hash part sized for its fields: code, text, class,
+   * category (none for 571), enhanced and warnings when there are some */
+  lua_createtable(L, 0, 3 + (cat <= 5) + (enh != NULL) + (nwarn > 0));
   sc_pushkey(L, U_CODE);
   lua_pushinteger(L, code);
   lua_rawset(L, -3);
