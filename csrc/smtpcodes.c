@@ -372,8 +372,7 @@ typedef struct sc_acc {
   lua_Integer wline[W_COUNT];  /* the first line of each deviation seen */
   unsigned seen;               /* bit w: deviation w was seen */
   int first_code, code;
-  uint32_t inner, final;       /* the first 4 bytes of a later line that
-                                  repeats the first code, "xyz-" and "xyz " */
+  uint32_t head;               /* the first code's three bytes (sc_mask3) */
   size_t again_max;            /* the longest such line within every bound */
   size_t enhn, last_enhn;      /* lengths of the two codes below; 0: none */
   unsigned long enh_key;       /* the first code's key (sc_enhanced_len) */
@@ -520,6 +519,16 @@ static inline int sc_count(lua_State *L, sc_acc *a, size_t ll, int eol) {
   return sc_count_more(L, a, ll, eol);
 }
 
+/* The mask that keeps the first three bytes of a word that memcpy loaded
+ * from four, on any byte order. (The word is loaded, not assembled from
+ * bytes, so that a load never waits for narrower stores to the same place.) */
+SC_HOT uint32_t sc_mask3(void) {
+  static const unsigned char bytes[4] = {0xff, 0xff, 0xff, 0};
+  uint32_t m;
+  memcpy(&m, bytes, 4);
+  return m;
+}
+
 /* Sets a line's text in a: text[0, tn) without its enhanced code of en
  * octets, the blanks after that code and the blanks at its end. */
 SC_HOT void sc_settext(sc_acc *a, const char *text, size_t tn, size_t en) {
@@ -573,13 +582,13 @@ SC_HOT int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol) 
   final = bare || lp[3] == ' ';
   a->nlines++;
   if (a->first_code < 0) {
-    char head[4];
+    uint32_t head = 0;
     a->first_code = c;
-    memcpy(head, lp, 3);
-    head[3] = '-';
-    memcpy(&a->inner, head, 4);
-    head[3] = ' ';
-    memcpy(&a->final, head, 4);
+    if (ll >= 4)
+      memcpy(&head, lp, 4);
+    else
+      memcpy(&head, lp, 3);
+    a->head = head & sc_mask3();
     a->again_max = (size_t)a->max_line < SC_RFC_LINE - 2 ? (size_t)a->max_line : SC_RFC_LINE - 2;
   }
   else if (c != a->first_code)
@@ -627,7 +636,7 @@ SC_HOT int sc_line_again(sc_acc *a, const char *lp, size_t ll) {
   if (a->nlines == 0 || a->lineno >= a->max_lines || ll < 4 + en || ll > a->again_max)
     return SC_SKIP;
   memcpy(&head, lp, 4);
-  if (head != a->inner && head != a->final) return SC_SKIP;
+  if ((head & sc_mask3()) != a->head || (lp[3] != ' ' && lp[3] != '-')) return SC_SKIP;
   tn = ll - 4;
   if (en > 0) {
     if ((en == 5 ? memcmp(text, a->enh, 5) : memcmp(text, a->enh, en)) != 0 ||
@@ -636,7 +645,7 @@ SC_HOT int sc_line_again(sc_acc *a, const char *lp, size_t ll) {
   } else if (tn > 1 && text[1] == '.') {
     return SC_SKIP; /* perhaps an enhanced code, the first one */
   }
-  final = head == a->final;
+  final = lp[3] == ' ';
   a->lineno++;
   a->nlines++;
   a->code = a->first_code;
