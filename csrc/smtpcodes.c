@@ -656,7 +656,7 @@ SC_HOT int sc_line_again(sc_acc *a, const char *lp, size_t ll) {
     }
     a->enh_lines++;
   }
-  sc_settext(a, lp + 4, ll - 4, en);
+  sc_settext(a, text, tn, en);
   return final ? SC_FINAL : SC_INNER;
 }
 
