@@ -372,8 +372,9 @@ typedef struct sc_acc {
   lua_Integer wline[W_COUNT];  /* the first line of each deviation seen */
   unsigned seen;               /* bit w: deviation w was seen */
   int first_code, code;
-  uint32_t head;               /* the first code's three bytes (sc_mask3) */
-  size_t again_max;            /* the longest such line within every bound */
+  uint32_t head;               /* for sc_line_again, set by parse: the */
+  size_t again_max;            /* first code's three bytes (sc_mask3) and
+                                  the longest line within every bound */
   size_t enhn, last_enhn;      /* lengths of the two codes below; 0: none */
   unsigned long enh_key;       /* the first code's key (sc_enhanced_len) */
   char enh[SC_ENH_MAX];        /* the first enhanced code */
@@ -581,16 +582,8 @@ SC_HOT int sc_line(lua_State *L, sc_acc *a, const char *lp, size_t ll, int eol) 
   c = (lp[0] - '0') * 100 + (lp[1] - '0') * 10 + (lp[2] - '0');
   final = bare || lp[3] == ' ';
   a->nlines++;
-  if (a->first_code < 0) {
-    uint32_t head = 0;
+  if (a->first_code < 0)
     a->first_code = c;
-    if (ll >= 4)
-      memcpy(&head, lp, 4);
-    else
-      memcpy(&head, lp, 3);
-    a->head = head & sc_mask3();
-    a->again_max = (size_t)a->max_line < SC_RFC_LINE - 2 ? (size_t)a->max_line : SC_RFC_LINE - 2;
-  }
   else if (c != a->first_code)
     sc_warn(a, W_CODES, lineno);
   a->code = c;
@@ -806,6 +799,7 @@ static int sc_parse(lua_State *L, const char *s, size_t len, int flags, lua_Inte
   int joined = 0;
   a.max_line = max_line;
   a.max_lines = max_lines;
+  a.again_max = (size_t)max_line < SC_RFC_LINE - 2 ? (size_t)max_line : SC_RFC_LINE - 2;
   sc_acc_init(&a);
   for (;;) {
     const char *lp = s + at, *nl, *t;
@@ -836,7 +830,13 @@ static int sc_parse(lua_State *L, const char *s, size_t len, int flags, lua_Inte
     if (st == SC_SKIP) continue;
     t = a.text;
     tn = a.tn;
-    if (a.nlines == 1) {
+    if (a.nlines == 1) { /* the first line: what sc_line_again compares */
+      uint32_t head = 0;
+      if (ll >= 4)
+        memcpy(&head, lp, 4);
+      else
+        memcpy(&head, lp, 3);
+      a.head = head & sc_mask3();
       first = t;
       firstn = tn;
     } else if (len <= SC_SMALL) { /* the text is shorter than s */
