@@ -194,6 +194,9 @@ local PIECES = {
   -- code or one that only begins like it
   "550-5.1.10 x", "550-5.1.1", "550 5.1.1x", "550-5.1.1 \t", "550 5.1.1  two", "550-4.1.1 c",
   "250-2.0.0 y", "250-x\t", "250 2.0", "571-5.7.1 a", "571 5.7.1 b",
+  -- texts that begin like an enhanced code of one digit a part and are not one
+  "354 3.0.0 go", "550 6.1.1 x", "550 5.x.1 x", "550 5.1.x x", "550 5-1.1 x", "550 5.1-1 x",
+  "250 2.0.0\tq", "550 5.1.", "550 5..1 x",
 }
 local ENDS = { "\r\n", "\r\n", "\r\n", "\n", "\r", "", "\r\r\n", "\n\n" }
 
@@ -233,6 +236,17 @@ describe("the scanners and readers of both cores", function()
     compare("250-x\r\n550-5.1.1 y\r\n250 5.1.1 z\r\n", "class of another code")
     compare("250-x\r\n250-2.0.0 y\r\n250 2.0.0 z\r\n", "enhanced code from line 2")
     compare("550-5.1.1 x\r\n550-5.1.1\r\n550 5.1.1\r\n", "enhanced code alone")
+  end)
+
+  it("agree on texts that begin like an enhanced code and are not one", function()
+    for _, text in ipairs { "3.0.0 go", "6.1.1 x", "5.x.1 x", "5.1.x x", "5-1.1 x", "5.1-1 x",
+      "5.1.1\tq", "5.1.1x", "5.1.", "5..1 x", "5.1.1", "5.1.12 x", "5.12.1 x" } do
+      for _, code in ipairs { "354", "550", "250" } do
+        compare(code .. " " .. text .. "\r\n", code .. " " .. text)
+        local two = code .. "-" .. text .. "\r\n" .. code .. " " .. text .. "\r\n"
+        compare(two, "two lines of " .. text)
+      end
+    end
   end)
 
   it("agree on 300 random byte strings", function()

@@ -192,7 +192,7 @@ end
 -- Deviations forgiven in lenient mode, in the order they are reported.
 local W_EMPTY, W_LF, W_NOEOL, W_LONG, W_BARE, W_CODES, W_ECLASS, W_EPARTIAL, W_EDIFF, W_DIGIT,
   W_AFTER = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11
-local W_COUNT = 11
+local W_COUNT = 11 -- scan_one's wline is made with as many zeros
 local WARNINGS = {
   "line %d: empty line outside a reply",
   "line %d: line ends in LF without CR",
@@ -207,11 +207,12 @@ local WARNINGS = {
   "line %d: a line after the final line repeats its code (kept in the reply)",
 }
 
-local CR, LF, SP, HT, DASH, ZERO, NINE = 13, 10, 32, 9, 45, 48, 57
+local CR, LF, SP, HT, DASH, DOT, ZERO = 13, 10, 32, 9, 45, 46, 48
 
-local function isdigit(c)
-  return c ~= nil and c >= ZERO and c <= NINE
-end
+-- DIGIT[b]: true when b is the byte of a digit; nil for any other byte,
+-- and for nil (past the end of a string). An index costs less than a call.
+local DIGIT = {}
+for b = ZERO, ZERO + 9 do DIGIT[b] = true end
 
 -- The message of an error: "line N: what: 'quoted text'", with the server's
 -- bytes escaped so that no control character reaches a log or a terminal.
@@ -248,6 +249,12 @@ end
 -- detail, 1-3 digits each, no leading zeros) at s[ti], within s[ti..te] and
 -- followed by a space or by te; 0 when there is none.
 local function enhanced_len(s, ti, te)
+  local c0, d1, c2, d3, c4 = byte(s, ti, ti + 4)
+  if d1 ~= DOT or (c0 ~= ZERO + 2 and c0 ~= ZERO + 4 and c0 ~= ZERO + 5) then return 0 end
+  -- the common form, one digit each: "5.1.1"
+  if d3 == DOT and DIGIT[c2] and DIGIT[c4] and (ti + 4 == te or byte(s, ti + 5) == SP) then
+    return 5
+  end
   local _, e, sj, dt = find(s, "^[245]%.(%d+)%.(%d+)", ti)
   if not e or e > te or #sj > 3 or #dt > 3 then return 0 end
   if (#sj > 1 and byte(sj) == ZERO) or (#dt > 1 and byte(dt) == ZERO) then return 0 end
@@ -259,7 +266,7 @@ end
 -- scanner takes: three digits, the first 1 to 5.
 local function goodcode(s, p)
   local c0, c1, c2 = byte(s, p, p + 2)
-  return c0 >= ZERO + 1 and c0 <= ZERO + 5 and isdigit(c1) and isdigit(c2)
+  return c0 >= ZERO + 1 and c0 <= ZERO + 5 and DIGIT[c1] and DIGIT[c2]
 end
 
 -- The length of the unterminated line of n bytes at s[p] as the bounds count
@@ -271,7 +278,7 @@ end
 
 -- True when only line ends (CR and LF bytes) are left from s[p] on.
 local function only_line_ends(s, p)
-  return not find(s, "[^\r\n]", p)
+  return p > #s or not find(s, "[^\r\n]", p)
 end
 
 -- In a stream: does s hold the end of the reply that starts at s[p]? Also
@@ -323,8 +330,7 @@ end
 -- reply and the EOF flag is not set; "error" and a message otherwise.
 local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, names)
   local lineno, nlines, first_code, code, final = 0, 0, -1, -1, false
-  local wline = {}
-  for i = 1, W_COUNT do wline[i] = 0 end
+  local wline = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } -- W_COUNT zeros, sized at once
   local enh, enhn, last_enh, last_enhn = nil, 0, nil, 0
   local enh_lines, missing_line = 0, 0
   local lines = {}
@@ -371,8 +377,8 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
 
       -- the code: exactly three digits, RFC 5321 4.2 grammar
       local c0, c1, c2 = byte(s, lp, lp + 2)
-      if not isdigit(c0) then return "error", fail(lineno, "no reply code", s, lp, ll) end
-      if ll < 3 or not isdigit(c1) or not isdigit(c2) or (ll > 3 and isdigit(byte(s, lp + 3)))
+      if not DIGIT[c0] then return "error", fail(lineno, "no reply code", s, lp, ll) end
+      if ll < 3 or not DIGIT[c1] or not DIGIT[c2] or (ll > 3 and DIGIT[byte(s, lp + 3)])
       then
         return "error", fail(lineno, "reply code is not three digits", s, lp, ll)
       end
@@ -433,7 +439,7 @@ local function scan_one(s, len, p, strict, eof, whole, max_line, max_lines, mt, 
       if final and whole and not only_line_ends(s, p) then
         local nx = bare and find(s, "[^\r\n]", p) or p
         if nx + 2 <= len and sub(s, nx, nx + 2) == sub(s, lp, lp + 2)
-            and not isdigit(byte(s, nx + 3)) then
+            and not DIGIT[byte(s, nx + 3)] then
           local w = bare and W_BARE or W_AFTER
           if wline[w] == 0 then wline[w] = lineno + (bare and 0 or 1) end
           final = false
