@@ -131,12 +131,13 @@ test-one: all $(POSTFIX)
 
 # Speed and memory, side by side with plain Lua and LuaSocket's socket.tp,
 # for the C core and the pure-Lua one.
-bench: deps-test all build/bench/floor.so
-	@LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./$(BUILD)/?.so;./build/bench/?.so;;' \
+bench: deps-test all $(BUILD)/bench/floor.so
+	@LUA_PATH='./lua/?.lua;./lua/?/init.lua;;' LUA_CPATH='./$(BUILD)/?.so;./$(BUILD)/bench/?.so;;' \
 	  $(LUA) bench/bench.lua
 
-# The floor of the benchmark (bench/floor.c), never installed.
-build/bench/floor.so: bench/floor.c
+# The floor of the benchmark (bench/floor.c), built for each Lua like the
+# core, never installed.
+$(BUILD)/bench/floor.so: bench/floor.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(WARN) -fPIC $(LUA_CFLAGS) $(LIBFLAG) -o $@ bench/floor.c
 

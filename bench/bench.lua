@@ -2,8 +2,8 @@
 -- run. Each figure is the median of ROUNDS rounds; each ratio compares the
 -- two sides of the same round, timed in alternation.
 --
--- Run with `make bench` (lua5.4, the checkout's build, and bench/floor.c
--- built into build/bench/). It measures each core in a child process of its
+-- Run with `make bench` (lua5.4, or LUA=..., the checkout's build, and
+-- bench/floor.c built beside it). It measures each core in a child process of its
 -- own (SMTPCODES_BACKEND=c, then lua, with --rows) and prints the two side by
 -- side; the goals are the C core's.
 --
@@ -24,6 +24,12 @@ do
 end
 
 local ROUNDS = tonumber(os.getenv("BENCH_ROUNDS")) or 7
+
+-- The goals are set for Lua 5.4 and judged only there; on another Lua the
+-- figures are printed beside them, unjudged.
+local jit = rawget(_G, "jit")
+local VERSION = jit and jit.version or _VERSION
+local JUDGED = VERSION == "Lua 5.4"
 
 local function ulen(s) return #s:gsub("[\128-\191]", "") end
 
@@ -79,9 +85,9 @@ if arg[1] ~= "--rows" then
     print("|" .. table.concat(rule, "|") .. "|---|")
     for _, r in ipairs(rows) do line(r) end
   end
-  print(("\n%s, smtpcodes %s, median of %d rounds; %s"):format(_VERSION,
-    require("smtpcodes")._VERSION, ROUNDS, missed == 0 and "every goal met"
-    or missed .. " goals MISSED"))
+  print(("\n%s, smtpcodes %s, median of %d rounds; %s"):format(VERSION,
+    require("smtpcodes")._VERSION, ROUNDS, not JUDGED and "the goals are Lua 5.4's, not judged"
+    or missed == 0 and "every goal met" or missed .. " goals MISSED"))
   os.exit(0)
 end
 
@@ -120,7 +126,7 @@ end
 local section = "?"
 -- A row: what, the result, the goal, whether it is met (nil: no goal), a note.
 local function row(what, value, goal, met, note)
-  local mark = met == nil and "" or met and "met" or "MISSED"
+  local mark = (met == nil or not JUDGED) and "" or met and "met" or "MISSED"
   print(table.concat({ section, what, value, goal or "", mark, note or "" }, "\t"))
 end
 
@@ -390,15 +396,17 @@ end
 section = "memory"
 do
   local lookup = sc.lookup
-  lookup(550)
-  lookup("5.1.1")
+  local function lookups(n)
+    for _ = 1, n do
+      lookup(550)
+      lookup("5.1.1")
+    end
+  end
+  lookups(100000) -- once before, so that what a JIT compiles is not counted
   collectgarbage("collect")
   collectgarbage("stop")
   local before = collectgarbage("count")
-  for _ = 1, 100000 do
-    lookup(550)
-    lookup("5.1.1")
-  end
+  lookups(100000)
   local grew = (collectgarbage("count") - before) * 1024
   collectgarbage("restart")
   row("bytes allocated by 200000 repeated lookups", ("%d"):format(grew), "0", grew == 0)
