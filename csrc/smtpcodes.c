@@ -631,7 +631,7 @@ SC_HOT int sc_line_again(sc_acc *a, const char *lp, size_t ll) {
   memcpy(&head, lp, 4);
   if ((head & sc_mask3()) != a->head || (lp[3] != ' ' && lp[3] != '-')) return SC_SKIP;
   tn = ll - 4;
-  if (en > 0) {
+  if (en > 0) { /* "x.y.z", the common length, is compared inline */
     if ((en == 5 ? memcmp(text, a->enh, 5) : memcmp(text, a->enh, en)) != 0 ||
         a->enh[0] != lp[0] || (tn > en && text[en] != ' '))
       return SC_SKIP;
