@@ -32,6 +32,27 @@ describe("codes", function()
     assert.matches("bad argument #2 to 'decide' (invalid code '0x226'", err, 1, true)
   end)
 
+  it("that lookup refuses are, as strings of three digits, a reply's text to reason", function()
+    -- a three-digit line of a log or a bounce is untrusted: it never raises
+    for _, digits in ipairs { "000", "003", "099", "600", "999", "270", "571" } do
+      assert.is_nil((sc.lookup(digits)), digits)
+      assert.has_error(function() sc.decide("RCPT", digits) end, nil, digits)
+      local ok, r, err, rule = pcall(sc.reason, digits, "RCPT")
+      assert.is_true(ok, r)
+      local parsed = sc.parse(digits)
+      if parsed then
+        assert.are.same({ sc.reason(parsed, "RCPT") }, { r, err, rule }, digits)
+      else
+        assert.is_nil(r, digits)
+        assert.matches("no SMTP reply in the text", err, 1, true)
+      end
+      ok, r = pcall(sc.policy({}).reason, sc.policy({}), digits)
+      assert.is_true(ok, r)
+    end
+    -- "571" is read as parse reads it: a reply, by its first digit
+    assert.are.equal("soft", select(2, sc.reason("571")))
+  end)
+
   it("given as a table with a malformed enhanced code give an argument error", function()
     for _, bad in ipairs { "5.1", "5", "X.1.1", "5.01.1", 5, {}, "9.1.1" } do
       local ok, err = pcall(sc.decide, "RCPT", { code = 550, enhanced = bad })

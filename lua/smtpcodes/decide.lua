@@ -237,8 +237,10 @@ local find_reply -- the reply in a raw text: defined with reply_text below
 -- reason(reply, command) under policy (or none); fname names the API
 -- function in argument errors.
 local function reason_of(fname, reply, command, policy)
-  if type(reply) == "string" and not reply:find("^%d%d%d$") then
-    -- untrusted reply text: read as parse reads it, or refused with nil, err
+  if type(reply) == "string" and not (reply:find("^%d%d%d$") and knowledge.lookup(reply)) then
+    -- untrusted reply text (any string but a code that lookup takes, even
+    -- three digits, as a log line may be): read as parse reads it, or
+    -- refused with nil, err
     local r, named = find_reply(reply)
     if not r then return nil, named end
     reply = r
@@ -262,8 +264,8 @@ end
 
 --- The bounce reason of a failure reply.
 -- @param reply a Reply, a Code, a reply code (a number, or a string of three
---   digits), or any other string: a reply's raw text (untrusted: nil and a
---   message when it holds no reply)
+--   digits that lookup takes), or any other string: a reply's raw text
+--   (untrusted: nil and a message when it holds no reply)
 -- @tparam[opt] string command the command the reply answered
 -- @treturn string reason, from the vocabulary of `smtpcodes.reasons()`,
 --   or nil for a reply that is no failure (1yz, 2yz, 3yz)
