@@ -104,9 +104,9 @@ local function median(list)
   return list[math.floor((#list + 1) / 2)]
 end
 
--- Ratio of two functions timed in alternation, the median of ROUNDS; and the
--- median time of each. Each side starts after a full collection, unless
--- warm is set.
+-- Ratio of two functions timed in alternation, the median of ROUNDS; the
+-- median time of each; and the range of the rounds' ratios, as a note. Each
+-- side starts after a full collection, unless warm is set.
 local function ratio(a, b, n, warm)
   local ta, tb, r = {}, {}, {}
   for i = 1, ROUNDS do
@@ -120,7 +120,8 @@ local function ratio(a, b, n, warm)
     local t3 = clock()
     ta[i], tb[i], r[i] = t1 - t0, t3 - t2, (t1 - t0) / (t3 - t2)
   end
-  return median(r), median(ta), median(tb)
+  local m = median(r) -- sorts r
+  return m, median(ta), median(tb), ("rounds %.2f to %.2f"):format(r[1], r[#r])
 end
 
 local section = "?"
@@ -260,14 +261,14 @@ local function shape(name, replies, goals)
       for _ = 1, nrep do get_reply(mem) end
     end
   end
-  local r, tp_ours, tp_floor = ratio(ours, floor_build, N)
+  local r, tp_ours, tp_floor, rounds = ratio(ours, floor_build, N)
   row("parse / floor", ("%.2fx"):format(r), goals.floor and "<= " .. goals.floor .. "x",
-    goals.floor and r <= goals.floor, ("parse %s, floor %s a reply"):format(ns(tp_ours, N * nrep),
-      ns(tp_floor, N * nrep)))
-  local r2, t_ls = ratio(luasocket, ours, N)
+    goals.floor and r <= goals.floor, ("parse %s, floor %s a reply; %s"):format(
+      ns(tp_ours, N * nrep), ns(tp_floor, N * nrep), rounds))
+  local r2, t_ls, _, rounds2 = ratio(luasocket, ours, N)
   row("LuaSocket get_reply / parse", ("%.2fx faster"):format(r2),
     goals.luasocket and ">= " .. goals.luasocket .. "x", goals.luasocket and r2 >= goals.luasocket,
-    ("get_reply %s a reply"):format(ns(t_ls, N * nrep)))
+    ("get_reply %s a reply; %s"):format(ns(t_ls, N * nrep), rounds2))
   -- how much faster than get_reply building the replies alone is: no parse
   -- of this shape can beat get_reply by more in this run
   local r3 = ratio(luasocket, floor_build, N)
@@ -302,10 +303,10 @@ do
       end
     end
   end
-  local r, _, t_ours = ratio(luasocket, ours, N)
+  local r, _, t_ours, rounds = ratio(luasocket, ours, N)
   row("reader:feed in 4 KiB chunks vs LuaSocket get_reply", ("%.2fx faster"):format(r),
-    ">= 1.0x", r >= 1.0, ("%.1f MB/s; %d replies, %d lines a session"):format(
-      #stream * N / t_ours / 1e6, #MIX, #all))
+    ">= 1.0x", r >= 1.0, ("%.1f MB/s; %d replies, %d lines a session; %s"):format(
+      #stream * N / t_ours / 1e6, #MIX, #all, rounds))
 end
 
 -- the reader on one long reply cut small: bounded work per byte
@@ -328,9 +329,10 @@ do
       end
     end
   end
-  local r, t_small, t_whole = ratio(feeding(small), whole, 3)
+  local r, t_small, t_whole, rounds = ratio(feeding(small), whole, 3)
   row("100-byte chunks / one chunk", ("%.2fx"):format(r), "<= 2x", r <= 2,
-    ("one chunk %.2f ms, chunked %.2f ms"):format(t_whole / 3 * 1e3, t_small / 3 * 1e3))
+    ("one chunk %.2f ms, chunked %.2f ms; %s"):format(t_whole / 3 * 1e3, t_small / 3 * 1e3,
+      rounds))
   -- the same without a collection before each side: the memory that the
   -- reply's text needs is then mapped already, and the one-chunk run pays
   -- only for scanning and copying
