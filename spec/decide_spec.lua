@@ -71,6 +71,24 @@ describe("smtpcodes.decide", function()
       assert.are.equal("fail", (decide("RCPT", sc.parse("552 Message size exceeds limit\r\n"))))
     end)
 
+  it("552 to RCPT is retried exactly when its reason is too many recipients", function()
+    -- a bare 552 says nothing of recipients: RFC 5321's text for it is
+    -- "exceeded storage allocation", the recipient's mailbox
+    local action, info = decide("RCPT", 552)
+    assert.are.equal("fail", action)
+    assert.are.equal("mailbox_full", info.reason)
+    assert.are.equal("mailbox_full", (sc.reason(552, "RCPT")))
+    for _, text in ipairs { "552", "552 ", "552 5.5.3 Too many recipients",
+      "552 Too many recipients", "552 recipient limit reached", "552 5.2.2 Mailbox full",
+      "552 Message size exceeds limit", "552 5.3.4 Message too big", "552 5.0.0 Error",
+      "552 Requested mail action aborted: exceeded storage allocation", "552 5.7.1 Refused" } do
+      local r = sc.parse(text)
+      action, info = decide("RCPT", r)
+      assert.are.equal(action == "retry", info.reason == "too_many_recipients", text)
+      assert.are.equal(info.reason, (sc.reason(r, "RCPT")), text)
+    end
+  end)
+
   it("EHLO refused with 500 or 502 falls back to HELO (RFC 5321 §4.3.2, §3.2)", function()
     for _, code in ipairs { 500, 502 } do
       local action, info = decide("EHLO", code)

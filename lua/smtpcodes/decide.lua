@@ -567,11 +567,11 @@ local CLASS_RULE = {
 }
 
 -- A 552 to RCPT is RFC 5321's "too many recipients" (§4.5.3.1.10) when
--- its enhanced code says so (X.5.3), or when it has none and its text speaks
--- of recipients; 552 5.2.2 is a full mailbox, and fails.
-local function too_many_recipients(enhanced, text)
-  if enhanced then return enhanced:sub(2) == ".5.3" end
-  return text ~= nil and find(lower(text), "recipient", 1, true) ~= nil
+-- its reason is: its enhanced code says so (X.5.3), or its wording ("too
+-- many recipients", "recipient limit"). A bare 552, or 552 5.2.2, is a full
+-- mailbox, and fails; decide and reason never disagree on which it is.
+local function too_many_recipients(enhanced, text, policy)
+  return rule_for(552, enhanced, text, "RCPT", policy).reason == "too_many_recipients"
 end
 
 -- The built-in rules: action and rule, and extra info fields.
@@ -581,7 +581,7 @@ local function builtin(name, code, enhanced, text, policy)
     return "close", "RFC 5321 §3.8: 421, the server is closing the transmission channel"
   elseif digit == 1 then
     return "close", "RFC 5321 §4.2: a first digit other than 2 to 5 is fatal"
-  elseif name == "RCPT" and code == 552 and too_many_recipients(enhanced, text) then
+  elseif name == "RCPT" and code == 552 and too_many_recipients(enhanced, text, policy) then
     return "retry", "RFC 5321 §4.5.3.1.10: 552 to RCPT for too many recipients is treated as "
       .. "452: send the rest in another transaction"
   elseif name == "EHLO" and (code == 500 or code == 502) then
