@@ -56,8 +56,8 @@ local EXPECTED = {
   },
   -- captured from Postfix 3.7 and OpenSMTPD 6.8 on loopback (see the
   -- fixtures' README)
-  ["postfix-bounce.eml"] = {
-    "unknown-user@example.net - 550 5.1.1 user_unknown hard fail 127.0.0.1 dsn failed",
+  ["postfix-bounce.eml"] = { -- the command from the text part: "(in reply to RCPT TO command)"
+    "unknown-user@example.net RCPT 550 5.1.1 user_unknown hard fail 127.0.0.1 dsn failed",
   },
   ["postfix.log"] = {
     "full-box@example.net RCPT 452 4.2.2 mailbox_full soft retry 127.0.0.1 postfix -",
@@ -102,8 +102,8 @@ local PUBLIC = {
   ["lhost-qmail-01.eml"] = {
     "kijitora@example.ne.jp - 550 - user_unknown hard fail 192.0.2.32 text -",
   },
-  ["rhost-microsoft-02.eml"] = {
-    "kijitora@example.org - 550 5.4.1 user_unknown hard fail "
+  ["rhost-microsoft-02.eml"] = { -- a Postfix bounce: the command from its text
+    "kijitora@example.org RCPT 550 5.4.1 user_unknown hard fail "
       .. "example.org.mail.protection.outlook.com dsn failed",
   },
   ["rhost-google-02.eml"] = { -- its boundary is not the parts': read as text, "said:" folded
@@ -114,6 +114,13 @@ local PUBLIC = {
   },
   ["lhost-mailru-01.eml"] = { -- the same failure quoted twice (Russian and English): one record
     "kijitora@example.jp RCPT 550 5.1.1 user_unknown hard fail - text -",
+  },
+  ["lhost-postfix-03.eml"] = { -- "said:" ends its line; "(in reply to end of DATA" folded
+    "kijitora@example.net DATA_END 550 5.0.0 user_unknown soft fail mail.example.net dsn failed",
+  },
+  ["lhost-postfix-35.eml"] = { -- refused after the data, as the text part says: soft
+    "otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp DATA_END 550 5.0.0 user_unknown soft fail "
+      .. "lsean.ezweb.ne.jp dsn failed",
   },
   ["lhost-sendmail-01.eml"] = {
     "userunknown@bouncehammer.jp - 550 5.1.1 user_unknown hard fail mx.bouncehammer.jp dsn failed",

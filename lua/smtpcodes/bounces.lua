@@ -310,9 +310,9 @@ local function part_of(raw)
   return fields, body
 end
 
--- The records of a delivery-status body: a per-message block, then one
--- block per recipient (RFC 3464 §2).
-local function delivery_status(body, policy)
+-- What a delivery-status body says of each recipient, as the fields of a
+-- record: a per-message block, then one block per recipient (RFC 3464 §2).
+local function delivery_status(body)
   local lines = each_line(body)
   local records, remote_default = {}, nil
   local first, blockno = 1, 0
@@ -326,14 +326,14 @@ local function delivery_status(body, policy)
         if rcpt then
           local diag = f["diagnostic-code"]
           local action = lower(f["action"] or "")
-          records[#records + 1] = record({
+          records[#records + 1] = {
             recipient = match(rcpt, ";%s*<?([^>%s]+)") or rcpt,
             status = status_of(f["status"]), reply = reply_in(diag and match(diag, ";%s*(.*)$")),
             remote = f["remote-mta"] and match(f["remote-mta"], ";%s*(%S+)") or remote_default,
             source = "dsn", dsn_action = action ~= "" and action or nil,
             delivered = action == "delivered" or action == "relayed" or action == "expanded",
             text = diag,
-          }, policy)
+          }
         elseif blockno == 1 then
           remote_default = f["reporting-mta"] and match(f["reporting-mta"], ";%s*(%S+)")
         end
@@ -390,6 +390,29 @@ local function each_part(body, boundary, each, nested)
   end
 end
 
+local quoted -- the replies a bounce's text quotes: defined below
+
+-- What identifies a reply quoted in two places (a DSN field and the text
+-- of the notification): its code, enhanced code and text, blanks folded.
+local function reply_key(reply)
+  return concat({ reply.code, reply.enhanced or "", (gsub(reply.text, "%s+", " ")) }, "\0")
+end
+
+-- The commands that the replies quoted in a text answered, as the text
+-- names them, by reply_key; a reply quoted as the answer to two different
+-- commands has none (false).
+local function commands_quoted(text)
+  local commands = {}
+  for _, r in ipairs(quoted(text)) do
+    if r.reply and r.command then
+      local key = reply_key(r.reply)
+      local had = commands[key]
+      commands[key] = (had == nil or had == r.command) and r.command or false
+    end
+  end
+  return commands
+end
+
 -- A whole message: the records of its delivery-status part, and the text of
 -- its text parts, decoded (for the replies a bounce without a DSN part
 -- quotes); nil when it is no multipart message (RFC 3464 says
@@ -406,7 +429,7 @@ local function dsn_message(text, policy)
   each_part(sub(text, e + 1), boundary, function(fields, part)
     local ptype = lower(fields["content-type"] or "text/plain")
     if find(ptype, "delivery-status", 1, true) then
-      for _, r in ipairs(delivery_status(part, policy)) do records[#records + 1] = r end
+      for _, f in ipairs(delivery_status(part)) do records[#records + 1] = f end
     elseif find(ptype, "^%s*text/plain") then
       texts[#texts + 1] = part
       if #records == 0 then
@@ -416,20 +439,24 @@ local function dsn_message(text, policy)
       end
     end
   end)
-  -- a recipient whose report gives no Diagnostic-Code: the reply the
-  -- notification quotes for it, when there is one
-  for i, r in ipairs(records) do
-    if not r.reply and r.recipient and notes[r.recipient] then
-      local reply = reply_in(notes[r.recipient])
+  local joined = concat(texts, "\n")
+  local commands = #records > 0 and commands_quoted(joined) or {}
+  for i, f in ipairs(records) do
+    -- a recipient whose report gives no Diagnostic-Code: the reply the
+    -- notification quotes for it, when there is one
+    if not f.reply and f.recipient and notes[f.recipient] then
+      local reply = reply_in(notes[f.recipient])
       if reply then
-        records[i] = record({
-          recipient = r.recipient, reply = reply, remote = r.remote, source = "dsn",
-          dsn_action = r.dsn_action,
-        }, policy)
+        f = { recipient = f.recipient, reply = reply, remote = f.remote, source = "dsn",
+          dsn_action = f.dsn_action }
       end
     end
+    -- the command the reply answered, which a DSN does not say and the
+    -- notification may ("... (in reply to end of DATA command)")
+    if f.reply then f.command = commands[reply_key(f.reply)] or nil end
+    records[i] = record(f, policy)
   end
-  return records, concat(texts, "\n")
+  return records, joined
 end
 
 -- Bounces without a DSN part ------------------------------------------------------
@@ -463,7 +490,7 @@ end
 -- other server returned was:" and the lines after it, and "a@b: 550 ..."
 -- (one line per recipient, as OpenSMTPD writes it). The recipient is the
 -- one the line names, else the last address listed on a line of its own.
-local function quoted(text, policy)
+function quoted(text, policy)
   local lines, records = each_line(text), {}
   local recipient
   local seen = {} -- a reply quoted twice (in two languages, or in the text and
@@ -493,6 +520,7 @@ local function quoted(text, policy)
       or dl and match(line, "^[%a ]- to <([^<>%s@]+@[^<>%s@]+)>", dl + 6)
     local rcpt, rest = address_reply(line)
     local dislike = find(line, "did not like our ", 1, true)
+    local hs = find(line, "host ", 1, true)
     if named then
       recipient = named
     elseif rcpt then
@@ -519,11 +547,13 @@ local function quoted(text, policy)
       local command = command_named(match(after, "^([%a ]+)"))
       add({ recipient = command == "RCPT" and bracketed(after) or nil,
         command = command, reply = reply_in(reply_text) })
-    elseif find(line, " said: ", 1, true) then
-      -- folded onto the next lines: up to four of them, until "(in reply to"
+    elseif find(line, " said: ", 1, true) or hs and find(line, " said:%s*$", hs) then
+      -- folded onto the next lines (Postfix's "host H said:" may end its
+      -- line): up to four of them, until "(in reply to ... command)"
       local joined = line
       for k = i + 1, i + 4 do
-        if not lines[k] or find(joined, "(in reply to ", 1, true) then break end
+        local ir = find(joined, "(in reply to ", 1, true)
+        if not lines[k] or ir and find(joined, " command)", ir, true) then break end
         joined = joined .. " " .. (gsub(lines[k], "^%s+", ""))
       end
       local host, reply_text, words = said(joined)
