@@ -72,6 +72,9 @@ local EXPECTED = {
     "unknown-user@example.net - 550 5.1.1 user_unknown hard fail 127.0.0.1 opensmtpd -",
     "nobody@localhost - - - - - ok - opensmtpd -",
   },
+  ["text-interscan.txt"] = {
+    "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail - text -",
+  },
   ["text-exim.txt"] = {
     "nobody@example.net RCPT 550 5.1.1 user_unknown hard fail - text -",
   },
@@ -114,6 +117,18 @@ local PUBLIC = {
   },
   ["lhost-mailru-01.eml"] = { -- the same failure quoted twice (Russian and English): one record
     "kijitora@example.jp RCPT 550 5.1.1 user_unknown hard fail - text -",
+  },
+  ["lhost-v5sendmail-03.eml"] = { -- a transcript: ">>> RCPT To:<a@b>", "<<< 550 ..."
+    "kijitora@example.org RCPT 550 - user_unknown hard fail smtp.example.com text -",
+  },
+  ["lhost-sendmail-14.eml"] = { -- quoted with "> ": "(reason: ...)" and "<<< ...", one failure
+    "kijitora@example.com - 550 5.1.1 user_unknown hard fail mx.example.com text -",
+  },
+  ["lhost-yahoo-03.eml"] = { -- "Remote host said:", the reply on the next line
+    "kijitora@example.jp - 550 5.1.1 user_unknown hard fail - text -",
+  },
+  ["lhost-gmail-04.eml"] = { -- one quoted-printable part; "returned was: 554 554 5.7.1 ..."
+    "kijitora@example.com - 554 5.7.1 blocklisted soft fail - text -",
   },
   ["lhost-postfix-03.eml"] = { -- "said:" ends its line; "(in reply to end of DATA" folded
     "kijitora@example.net DATA_END 550 5.0.0 user_unknown soft fail mail.example.net dsn failed",

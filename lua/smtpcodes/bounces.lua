@@ -45,6 +45,11 @@ end
 
 local command_named = util.command_named
 
+-- s without the blanks at its start and end (linear: no backtracking).
+local function trim(s)
+  return util.trim_end(match(s, "^%s*(.*)$"), util.SPACE)
+end
+
 -- The text between the first "<" of s and the ">" after it, or nil: plain
 -- searches (a pattern would scan to the end of s from every "<").
 local function bracketed(s)
@@ -69,9 +74,11 @@ local function host_of(s)
   return (gsub(h, "%.$", ""))
 end
 
--- The reply in a text, as reason reads raw text, or nil.
+-- The reply in a text, as reason reads raw text, or nil. A code written
+-- twice ("554 554 5.7.1 ...", as Gmail's bounces quoted replies) is read once.
 local function reply_in(text)
   if not text or text == "" then return nil end
+  if match(text, "^%s*(%d%d%d) %1[ %-]") then text = match(text, "^%s*%d%d%d (.*)$") end
   return (decide.reply_text(text))
 end
 
@@ -417,14 +424,20 @@ end
 -- its text parts, decoded (for the replies a bounce without a DSN part
 -- quotes); nil when it is no multipart message (RFC 3464 says
 -- multipart/report; OpenSMTPD sends multipart/mixed with a
--- message/delivery-status part).
+-- message/delivery-status part), with its body decoded when its header
+-- gives it a transfer encoding (Gmail's older bounces: one quoted-printable
+-- text/plain part).
 local function dsn_message(text, policy)
   local s, e = find(text, "\r?\n\r?\n")
   if not s then return nil end
   local lines = each_line(sub(text, 1, s))
   local head = fields_of(lines, 1, #lines)
   local boundary = boundary_of(head["content-type"])
-  if not boundary then return nil end
+  if not boundary then
+    if not head["content-transfer-encoding"] then return nil end
+    local _, body = part_of(text)
+    return nil, body
+  end
   local records, notes, texts = {}, {}, {}
   each_part(sub(text, e + 1), boundary, function(fields, part)
     local ptype = lower(fields["content-type"] or "text/plain")
@@ -464,7 +477,7 @@ end
 -- A bare address on a line of its own, as bounces list the recipients
 -- before the reply each got ("  a@example.org", "<a@example.org>:").
 local function address_line(line)
-  return match(line, "^%s*<?([^%s<>:@\"]+@[^%s<>:@\"]+)>?:?%s*$")
+  return match(line, "^[%s>]*<?([^%s<>:@\"]+@[^%s<>:@\"]+)>?:?%s*$")
 end
 
 -- The reply lines that start at lines[i] (a multi-line reply, or one line),
@@ -482,17 +495,55 @@ local function reply_lines(lines, i)
   return concat(out, "\r\n")
 end
 
+-- SMTP transcripts, as Sendmail writes them in a bounce ("... while
+-- talking to H:", ">>> RCPT To:<a@b>", "<<< 550 ...") and Trend Micro's
+-- InterScan does ("Sent <<< RCPT TO:<a@b>", "Received >>> 550 ..."); a
+-- forwarded bounce may quote them with "> ". The command a line sent, and
+-- the reply line received, or nil.
+local function sent_line(line)
+  return match(line, "^[%s>]*>>> (%a.*)$") or match(line, "^%s*Sent <<< (%a.*)$")
+end
+local function received_line(line)
+  return match(line, "^[%s>]*<<< ([2-5]%d%d[ %-].*)$")
+    or match(line, "^%s*Received >>> ([2-5]%d%d[ %-].*)$")
+end
+
+-- The reply that a transcript shows from lines[i] (its lines joined), the
+-- index of its last line, and its record's fields: the command when the
+-- line before sent RCPT or MAIL (a DATA there may close a pipelined batch
+-- whose refusal answers an earlier RCPT, so it is not taken), and the
+-- recipient that the RCPT, or else the MTA's own summary line after the
+-- reply ("550 <a@b>... User unknown"), names.
+local function transcript_reply(lines, i)
+  local out, k = { received_line(lines[i]) }, i
+  while #out < 30 and find(out[#out], "^%d%d%d%-") and lines[k + 1]
+      and received_line(lines[k + 1]) do
+    k = k + 1
+    out[#out + 1] = received_line(lines[k])
+  end
+  local sent = lines[i - 1] and sent_line(lines[i - 1])
+  local command = sent and command_named(match(sent, "^([%a ]+)"))
+  if command ~= "RCPT" and command ~= "MAIL" then command = nil end
+  local recipient = command == "RCPT" and bracketed(sent) or nil
+  if not recipient and lines[k + 1] then
+    recipient = match(lines[k + 1], "^[%s>]*[2-5]%d%d [%d%.]*%s*<([^<>%s@]+@[^<>%s@]+)>%.%.%.")
+  end
+  return concat(out, "\r\n"), k, command, recipient
+end
+
 -- The replies such a bounce quotes: Exim's "SMTP error from remote mail
 -- server after RCPT TO:<a@b>:" (the reply on that line or the next, after
 -- "host H [IP]:"), Postfix's "host H said: ... (in reply to RCPT TO
 -- command)" (on one line or folded), qmail's "Remote host said: ...",
 -- Exchange's "Remote Server returned '...'", Gmail's "The error that the
 -- other server returned was:" and the lines after it, and "a@b: 550 ..."
--- (one line per recipient, as OpenSMTPD writes it). The recipient is the
--- one the line names, else the last address listed on a line of its own.
+-- (one line per recipient, as OpenSMTPD writes it), and the replies of SMTP
+-- transcripts (but a 503, which only follows an earlier refusal: RFC 5321
+-- §3.3). The recipient is the one the line names, else the last address
+-- listed on a line of its own.
 function quoted(text, policy)
   local lines, records = each_line(text), {}
-  local recipient
+  local recipient, talking, upto
   local seen = {} -- a reply quoted twice (in two languages, or in the text and
   -- the DSN fields) is one delivery result: its record, completed
   local function add(f)
@@ -511,9 +562,11 @@ function quoted(text, policy)
     if key then seen[key] = { f = f, at = #records } end
   end
   for i, line in ipairs(lines) do
-    local e = find(line, "SMTP error from remote mail server after ", 1, true)
+    -- (a later line of a transcript's reply was read with its first)
+    local got = not (upto and i <= upto) and received_line(line)
+    local e = not got and find(line, "SMTP error from remote mail server after ", 1, true)
       or find(line, "SMTP error from remote mailer after ", 1, true)
-    local q = not e and find(line, "Remote host said: ", 1, true)
+    local q = not e and find(line, "Remote host said:", 1, true)
     local ms = not e and not q and find(line, "Remote Server returned '", 1, true)
     local dl = find(line, "eliver", 1, true)
     local named = address_line(line)
@@ -521,13 +574,26 @@ function quoted(text, policy)
     local rcpt, rest = address_reply(line)
     local dislike = find(line, "did not like our ", 1, true)
     local hs = find(line, "host ", 1, true)
-    if named then
+    if got then
+      local reply_text, last, command, rcpt_named = transcript_reply(lines, i)
+      upto = last
+      local reply = reply_in(reply_text)
+      if reply and reply.code ~= 503 then
+        add({ reply = reply, command = command, recipient = rcpt_named, remote = talking })
+      end
+    elseif find(line, "hile talking to ", 1, true) then
+      talking = host_of(match(line, "hile talking to ([^%s:]+)"))
+    elseif named then
       recipient = named
     elseif rcpt then
       local reply = reply_in(rest)
       if reply then add({ reply = reply, recipient = rcpt }) end
     elseif q then
-      local reply = reply_in(sub(line, q + 18))
+      -- the reply on the same line, or on the next (after blank lines)
+      local after = trim(sub(line, q + 17))
+      local k = i + 1
+      while after == "" and lines[k] and k <= i + 2 and find(lines[k], "^%s*$") do k = k + 1 end
+      local reply = reply_in(after ~= "" and after or reply_lines(lines, k))
       if reply then add({ reply = reply }) end
     elseif ms then
       local reply = reply_in(match(line, "^(.-)'?%s*$", ms + 24))
@@ -579,10 +645,17 @@ function quoted(text, policy)
       if reply then
         add({ reply = reply, command = command_named(match(line, "^([%a ]+):", dislike + 17)) })
       end
-    elseif find(line, "returned was:%s*$") or find(line, "server said:%s*$") then
+    elseif find(line, "returned was:", 1, true) or find(line, "server said:%s*$") then
+      -- the reply on the same line (Gmail's older bounces), or on the next
+      local rw = find(line, "returned was:", 1, true)
+      local after = rw and trim(sub(line, rw + 13)) or ""
       local k = i + 1
-      while lines[k] and k <= i + 2 and find(lines[k], "^%s*$") do k = k + 1 end
-      local reply = reply_in(reply_lines(lines, k))
+      while after == "" and lines[k] and k <= i + 2 and find(lines[k], "^%s*$") do k = k + 1 end
+      local reply = reply_in(after ~= "" and after or reply_lines(lines, k))
+      if reply then add({ reply = reply }) end
+    elseif find(line, "(reason: ", 1, true) then
+      -- Sendmail's list of failed addresses: "<a@b>", then "(reason: 550 ...)"
+      local reply = reply_in(match(line, "^[%s>]*%(reason: ([2-5]%d%d[ %-].-)%)%s*$"))
       if reply then add({ reply = reply }) end
     end
   end
