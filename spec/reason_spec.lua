@@ -136,6 +136,20 @@ describe("smtpcodes.reason", function()
       assert.are.same({ "user_unknown", "soft" }, { info.reason, info.kind })
     end)
 
+    it("after DATA a provider's documented wording still says what it says", function()
+      -- Yahoo checks its accounts only after DATA, and says so in its own words
+      local yahoo = "554 delivery error: dd This user doesn't have a yahoo.com account "
+        .. "(someone@yahoo.com) [0] - mta1061.mail.ne1.yahoo.com"
+      for _, cmd in ipairs { "RCPT", "DATA", "DATA_END" } do
+        assert.are.same({ "user_unknown", "hard" }, rk(sc.reason(yahoo, cmd)), cmd)
+        local _, info = sc.decide(cmd, sc.parse(yahoo))
+        assert.are.same({ "user_unknown", "hard" }, { info.reason, info.kind }, cmd)
+      end
+      -- generic wording stays a filter's verdict there
+      assert.are.same({ "user_unknown", "soft" },
+        rk(sc.reason("554 delivery error: This user doesn't exist", "DATA")))
+    end)
+
     it("a refusal of AUTH that no wording explains is an authentication failure", function()
       assert.are.equal("auth_failed",
         (sc.reason("535 5.7.1 Username and Password not accepted.", "AUTH")))

@@ -97,7 +97,7 @@ local function compile_rules()
   rules = { enhanced = {}, basic = {}, phrase = {} }
   for _, r in ipairs(core.rules()) do
     local rule = { key = r[2], command = r[3] or nil, reason = r[4], strong = r[5], ref = r[6],
-      phrase = r[1] == "phrase" or nil }
+      phrase = r[1] == "phrase" or nil, provider = find(r[6], "^provider ") ~= nil or nil }
     if r[1] == "phrase" then
       rules.phrase[#rules.phrase + 1] = rule
     else
@@ -187,15 +187,16 @@ end
 
 -- Commands whose refusal comes after the recipients were accepted: an
 -- unknown user there is a filter's verdict on the message (Sisimai's
--- "filtered"), not evidence that the address is bad.
+-- "filtered"), not evidence that the address is bad; unless a provider's
+-- own documented wording says so (Yahoo checks its accounts only then).
 local AFTER_RCPT = { DATA = true, DATA_END = true, BDAT = true, BURL = true }
 
 -- "hard" or "soft", by the reason and the command: hard only for a reason
 -- that says the recipient address is bad, given in reply to RCPT or to no
 -- command named; a reason outside the vocabulary (a policy's own) is soft.
-local function kind_of(reason, command)
+local function kind_of(reason, command, rule)
   if not kinds then compile_rules() end
-  if command and AFTER_RCPT[command] then return "soft" end
+  if command and AFTER_RCPT[command] and not (rule and rule.provider) then return "soft" end
   return kinds[reason] == "hard" and "hard" or "soft"
 end
 
@@ -251,7 +252,7 @@ local function reason_of(fname, reply, command, policy)
   if command ~= nil then name = command_of(command, 2, fname, 1) end
   if code < 400 then return nil end
   local rule = rule_for(code, enhanced, text, name, policy)
-  return rule.reason, kind_of(rule.reason, name), rule.ref
+  return rule.reason, kind_of(rule.reason, name, rule), rule.ref
 end
 
 -- reason_of's answer, as many values as it means (no tail call: an error
@@ -651,11 +652,13 @@ function M.decide(command, reply, policy)
   if action == "close" then info.scope = "session" end
   info.rule = rule
   if action == "retry" or action == "fail" or action == "close" then
+    local found
     if not reason then
-      reason = code >= 400 and rule_for(code, enhanced, text, name, policy).reason or "unknown"
+      found = code >= 400 and rule_for(code, enhanced, text, name, policy) or nil
+      reason = found and found.reason or "unknown"
     end
     info.reason = reason
-    info.kind = kind_of(reason, name)
+    info.kind = kind_of(reason, name, found)
   end
   return action, info
 end
