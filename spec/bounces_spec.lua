@@ -121,7 +121,12 @@ local PUBLIC = {
   ["lhost-v5sendmail-03.eml"] = { -- a transcript: ">>> RCPT To:<a@b>", "<<< 550 ..."
     "kijitora@example.org RCPT 550 - user_unknown hard fail smtp.example.com text -",
   },
-  ["lhost-sendmail-14.eml"] = { -- quoted with "> ": "(reason: ...)" and "<<< ...", one failure
+  ["lhost-sendmail-50.eml"] = { -- ">>> DATA", "<<< 550 ...", no 503 after: DATA's, soft
+    "otsu-sakaba-hunter-neko-nyaaaaaaan@ezweb.ne.jp DATA 550 5.2.0 user_unknown soft fail "
+      .. "lsean.ezweb.ne.jp dsn failed",
+  },
+  ["lhost-sendmail-14.eml"] = { -- "> " quoting; "(reason: ...)" and "<<< ..." are one failure,
+    -- of an earlier RCPT: the server answers DATA with 503
     "kijitora@example.com - 550 5.1.1 user_unknown hard fail mx.example.com text -",
   },
   ["lhost-yahoo-03.eml"] = { -- "Remote host said:", the reply on the next line

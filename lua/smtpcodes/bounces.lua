@@ -509,11 +509,13 @@ local function received_line(line)
 end
 
 -- The reply that a transcript shows from lines[i] (its lines joined), the
--- index of its last line, and its record's fields: the command when the
--- line before sent RCPT or MAIL (a DATA there may close a pipelined batch
--- whose refusal answers an earlier RCPT, so it is not taken), and the
--- recipient that the RCPT, or else the MTA's own summary line after the
--- reply ("550 <a@b>... User unknown"), names.
+-- index of its last line, and its record's fields: the command that the
+-- line before sent, when it is RCPT, MAIL or DATA, and the recipient that
+-- the RCPT, or else the MTA's own summary line after the reply ("550
+-- <a@b>... User unknown"), names. A DATA may end a pipelined batch (RFC
+-- 2920): when the server answers it with a 503 or 554 after this reply
+-- (no valid recipients), this reply refused an earlier RCPT, and its
+-- command is not known.
 local function transcript_reply(lines, i)
   local out, k = { received_line(lines[i]) }, i
   while #out < 30 and find(out[#out], "^%d%d%d%-") and lines[k + 1]
@@ -523,7 +525,15 @@ local function transcript_reply(lines, i)
   end
   local sent = lines[i - 1] and sent_line(lines[i - 1])
   local command = sent and command_named(match(sent, "^([%a ]+)"))
-  if command ~= "RCPT" and command ~= "MAIL" then command = nil end
+  if command == "DATA" then
+    for n = k + 1, k + 3 do
+      local later = lines[n] and received_line(lines[n])
+      if later and (find(later, "^503") or find(later, "^554")) then command = nil end
+      if not lines[n] or sent_line(lines[n]) then break end
+    end
+  elseif command ~= "RCPT" and command ~= "MAIL" then
+    command = nil
+  end
   local recipient = command == "RCPT" and bracketed(sent) or nil
   if not recipient and lines[k + 1] then
     recipient = match(lines[k + 1], "^[%s>]*[2-5]%d%d [%d%.]*%s*<([^<>%s@]+@[^<>%s@]+)>%.%.%.")
