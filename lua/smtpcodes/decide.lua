@@ -191,9 +191,11 @@ end
 -- own documented wording says so (Yahoo checks its accounts only then).
 local AFTER_RCPT = { DATA = true, DATA_END = true, BDAT = true, BURL = true }
 
--- "hard" or "soft", by the reason and the command: hard only for a reason
--- that says the recipient address is bad, given in reply to RCPT or to no
--- command named; a reason outside the vocabulary (a policy's own) is soft.
+-- "hard" or "soft", by the reason, the command and the rule that gave the
+-- reason: hard only for a reason that says the recipient address is bad,
+-- given in reply to RCPT or to no command named, or by a provider's rule
+-- whatever the command; a reason outside the vocabulary (a policy's own)
+-- is soft.
 local function kind_of(reason, command, rule)
   if not kinds then compile_rules() end
   if command and AFTER_RCPT[command] and not (rule and rule.provider) then return "soft" end
