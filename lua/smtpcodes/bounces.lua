@@ -410,7 +410,7 @@ end
 -- commands has none (false).
 local function commands_quoted(text)
   local commands = {}
-  for _, r in ipairs(quoted(text)) do
+  for _, r in ipairs(quoted(text, nil, true)) do
     if r.reply and r.command then
       local key = reply_key(r.reply)
       local had = commands[key]
@@ -550,8 +550,9 @@ end
 -- (one line per recipient, as OpenSMTPD writes it), and the replies of SMTP
 -- transcripts (but a 503, which only follows an earlier refusal: RFC 5321
 -- §3.3). The recipient is the one the line names, else the last address
--- listed on a line of its own.
-function quoted(text, policy)
+-- listed on a line of its own. With fields_only, the fields each record
+-- would be made of.
+function quoted(text, policy, fields_only)
   local lines, records = each_line(text), {}
   local recipient, talking, upto
   local seen = {} -- a reply quoted twice (in two languages, or in the text and
@@ -565,10 +566,10 @@ function quoted(text, policy)
       local g = old.f
       g.recipient, g.command, g.remote = g.recipient or f.recipient, g.command or f.command,
         g.remote or f.remote
-      records[old.at] = record(g, policy)
+      records[old.at] = fields_only and g or record(g, policy)
       return
     end
-    records[#records + 1] = record(f, policy)
+    records[#records + 1] = fields_only and f or record(f, policy)
     if key then seen[key] = { f = f, at = #records } end
   end
   for i, line in ipairs(lines) do
