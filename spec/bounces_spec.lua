@@ -25,6 +25,10 @@ local function fixture(name)
 end
 
 local EXPECTED = {
+  ["dsn-no-blank-lines.eml"] = { -- no blank line between the blocks (as AOL sends them)
+    "full@example.net - 550 5.2.2 mailbox_full soft fail mail.example.net dsn failed",
+    "nobody@example.net - 550 5.1.1 user_unknown hard fail mx.example.org dsn failed",
+  },
   ["dsn-postfix-style.eml"] = {
     "nobody@example.net - 550 5.1.1 user_unknown hard fail mail.example.net dsn failed",
     "full@example.net - 452 4.2.2 mailbox_full soft retry mail.example.net dsn delayed",

@@ -322,14 +322,23 @@ end
 local function delivery_status(body)
   local lines = each_line(body)
   local records, remote_default = {}, nil
-  local first, blockno = 1, 0
+  local first, blockno, rcpt_seen = 1, 0, false
   for i = 1, #lines + 1 do
     local line = lines[i]
-    if line == nil or not find(line, "%S") then
+    -- a block ends at a blank line, or where a second Final-Recipient
+    -- starts the next one (some MTAs, AOL's among them, leave the blank
+    -- lines out)
+    local starts = line and find(line, "^[Ff]inal%-[Rr]ecipient%s*:")
+    if starts and not rcpt_seen then
+      rcpt_seen = true
+    elseif line == nil or not find(line, "%S") or starts then
       if i > first then
         blockno = blockno + 1
         local f = fields_of(lines, first, i - 1)
         local rcpt = f["final-recipient"] or f["original-recipient"]
+        if blockno == 1 and f["reporting-mta"] then
+          remote_default = match(f["reporting-mta"], ";%s*(%S+)")
+        end
         if rcpt then
           local diag = f["diagnostic-code"]
           local action = lower(f["action"] or "")
@@ -341,11 +350,10 @@ local function delivery_status(body)
             delivered = action == "delivered" or action == "relayed" or action == "expanded",
             text = diag,
           }
-        elseif blockno == 1 then
-          remote_default = f["reporting-mta"] and match(f["reporting-mta"], ";%s*(%S+)")
         end
       end
-      first = i + 1
+      first = starts and i or i + 1
+      rcpt_seen = starts and true or false
     end
   end
   return records
