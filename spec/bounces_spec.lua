@@ -139,6 +139,18 @@ local PUBLIC = {
   ["lhost-gmail-04.eml"] = { -- one quoted-printable part; "returned was: 554 554 5.7.1 ..."
     "kijitora@example.com - 554 5.7.1 blocklisted soft fail - text -",
   },
+  ["lhost-yahoo-08.eml"] = { -- a reply on a line of its own, "550: 5.2.2 ..."
+    "mailboxfull@libsisimai.org - 550 5.2.2 mailbox_full soft fail - text -",
+  },
+  ["lhost-mfilter-02.eml"] = { -- a reply on a line of its own, after "-------server message"
+    "kijitora@example.co.jp - 550 5.1.1 user_unknown hard fail - text -",
+  },
+  ["lhost-imailserver-06.eml"] = { -- a multi-line reply on lines of their own: one record
+    "- - 550 - spam soft fail - text -",
+  },
+  ["lhost-v5sendmail-02.eml"] = { -- Sendmail's own lines: the one about the address
+    "kijitora@neko.example.org - 554 - host_unknown hard fail - text -",
+  },
   ["lhost-postfix-03.eml"] = { -- "said:" ends its line; "(in reply to end of DATA" folded
     "kijitora@example.net DATA_END 550 5.0.0 user_unknown soft fail mail.example.net dsn failed",
   },
@@ -167,6 +179,22 @@ describe("smtpcodes.bounces", function()
       assert.are.same(want, rows(records))
     end)
   end
+
+  it("takes a line that starts with a number as a reply only when it reads as one", function()
+    -- a reply on a line of its own: an enhanced code, or wording a rule knows
+    for _, text in ipairs { "Subject: x\n\nError message below:\n550 5.1.1 unknown\n",
+      "Subject: x\n\n<a@example.net>:\n550 : User unknown\n" } do
+      local records = sc.bounces(text)
+      assert.are.equal(1, #records, text)
+      assert.are.equal("user_unknown", records[1].reason, text)
+    end
+    assert.are.equal("a@example.net",
+      sc.bounces("Subject: x\n\n<a@example.net>:\n550 : User unknown\n")[1].recipient)
+    -- prose, and the returned message after the notification, give none
+    assert.are.same({}, sc.bounces("Subject: party\n\n450 people came.\n550 stayed home.\n"))
+    assert.are.same({}, sc.bounces("Subject: x\n\nSorry.\n--- Original message ---\n"
+      .. "550 5.1.1 quoted by the sender\n"))
+  end)
 
   it("reads a reply in every form: whole, flattened, indented, a Diagnostic-Code value", function()
     for text, want in pairs {

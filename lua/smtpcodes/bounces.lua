@@ -19,6 +19,8 @@ local checktype, argerror, tointeger = util.checktype, util.argerror, util.toint
 local getmetatable, ipairs, pcall, tonumber, tostring = getmetatable, ipairs, pcall, tonumber,
   tostring
 local concat = table.concat
+local gmatch = string.gmatch
+local select = select
 local byte, char, find, format, gsub, lower, match, sub = string.byte, string.char, string.find,
   string.format, string.gsub, string.lower, string.match, string.sub
 
@@ -681,6 +683,64 @@ function quoted(text, policy, fields_only)
   return records
 end
 
+-- Whether a reply found among other lines reads as one more than as prose
+-- that starts with a number: it has an enhanced code, or wording that a
+-- rule of reason knows.
+local function reads_as_reply(reply)
+  if reply.enhanced then return true end
+  local ref = select(3, decide.reason(reply))
+  return ref ~= nil and not find(ref, "^RFC")
+end
+
+-- Where the notification ends and the returned message starts, in a bounce
+-- that quotes it in its text (lower case).
+local RETURNED = { "original message", "copy of the message", "message follows",
+  "returned message", "message header follows", "message/rfc822", "rfc822-headers" }
+
+-- The last resort for a bounce in none of the forms above: the failure
+-- replies that stand on lines of their own in its notification (body: the
+-- text is its decoded body; else a whole message, header first) ("550 5.1.1
+-- <a@b>... User unknown" after a lead-in such as "Error message below:";
+-- Yahoo's "550: 5.2.2 ..."), after its header and before the returned
+-- message, when it has an enhanced code or wording that a rule of reason
+-- knows. Each one's recipient is the address it starts with ("<a@b>...",
+-- as Sendmail writes it), else the address last listed on a line of its
+-- own before it. Sendmail's line about the host ("550 mx.example.org
+-- (smtp)... Host unknown") comes with one about the address, and is left
+-- to it.
+local function standalone(text, policy, body)
+  local lines, records, recipient = each_line(text), {}, nil
+  local i = 1
+  if not body then -- a whole message: its body follows its header
+    if not (lines[1] and find(lines[1], "^[%w%-]+:")) then return records end
+    while lines[i] and find(lines[i], "%S") do i = i + 1 end
+  end
+  while lines[i] do
+    local line = lines[i]
+    local l = lower(line)
+    for _, marker in ipairs(RETURNED) do
+      if find(l, marker, 1, true) then return records end
+    end
+    local code, sep = match(line, "^%s*([45]%d%d)([ %-:])")
+    if code and not match(line, "^%s*%d%d%d [^%s<]+ %([%w%-]+%)%.%.%.") then
+      local reply_text = sep == "-" and reply_lines(lines, i)
+        or sep == ":" and gsub(line, "^%s*(%d%d%d):%s*", "%1 ") or line
+      local reply = reply_in(reply_text)
+      if reply and reads_as_reply(reply) then
+        records[#records + 1] = record({ reply = reply, source = "text",
+          recipient = match(line, "^%s*%d%d%d [%d%.]*%s*<([^<>%s@]+@[^<>%s@]+)>%.%.%.")
+            or recipient }, policy)
+      end
+      -- the lines of a multi-line reply are one reply
+      for _ in gmatch(reply_text, "\r\n") do i = i + 1 end
+    elseif not code then
+      recipient = address_line(line) or recipient
+    end
+    i = i + 1
+  end
+  return records
+end
+
 --- The delivery results in a text.
 -- @tparam string text a reply, a Diagnostic-Code value, a bounce message, or
 --   MTA log lines
@@ -729,12 +789,23 @@ function M.bounces(text, opts)
   records = quoted(texts or text, policy)
   if #records == 0 and texts then records = quoted(text, policy) end
   if #records > 0 then return records end
-  -- a Diagnostic-Code value ("smtp; 550 ..."), or a reply
+  records = texts and standalone(texts, policy, true) or standalone(text, policy)
+  if #records == 0 and texts then records = standalone(text, policy) end
+  if #records > 0 then return records end
+  -- a Diagnostic-Code value ("smtp; 550 ..."), or a reply; not a whole
+  -- message (a header, then a blank line), whose records come from its
+  -- notification alone
+  if match(text, "^[%w%-]+:[^\n]*\r?\n") and find(text, "\r?\n\r?\n")
+      and not find(text, "^[Dd]iagnostic%-[Cc]ode:") then
+    return {}
+  end
   local short = sub(text, 1, M.MAX_SCAN * 64)
   local value = match(short, "^%s*[Dd]iagnostic%-[Cc]ode:%s*(.*)$") or short
   local diagnostic = match(value, "^%s*[%a][%w%-]*;%s*(.*)$")
   local reply = reply_in(diagnostic or value)
-  if reply then
+  -- a reply the text starts with; one found after other lines must read
+  -- as a reply
+  if reply and (find(diagnostic or value, "^%s*[2-5]%d%d") or reads_as_reply(reply)) then
     return { record({ reply = reply, source = diagnostic and "diagnostic" or "reply" }, policy) }
   end
   return {}
