@@ -183,7 +183,11 @@ describe("smtpcodes.bounces", function()
   it("takes a line that starts with a number as a reply only when it reads as one", function()
     -- a reply on a line of its own: an enhanced code, or wording a rule knows
     for _, text in ipairs { "Subject: x\n\nError message below:\n550 5.1.1 unknown\n",
-      "Subject: x\n\n<a@example.net>:\n550 : User unknown\n" } do
+      "Subject: x\n\n<a@example.net>:\n550 : User unknown\n",
+      -- qmail's enhanced code at the end; Sendmail's first line is no end
+      "Subject: x\n\nThe original message was received at Tue, 1 Dec 2026\n"
+        .. "  ----- Transcript of session follows -----\n"
+        .. "550 sorry, no mailbox here by that name (#5.1.1 - chkusr)\n" } do
       local records = sc.bounces(text)
       assert.are.equal(1, #records, text)
       assert.are.equal("user_unknown", records[1].reason, text)

@@ -684,18 +684,26 @@ function quoted(text, policy, fields_only)
 end
 
 -- Whether a reply found among other lines reads as one more than as prose
--- that starts with a number: it has an enhanced code, or wording that a
--- rule of reason knows.
+-- that starts with a number: it has an enhanced code (qmail writes it at
+-- the end: "(#5.1.1)"), or wording that a rule of reason knows.
 local function reads_as_reply(reply)
-  if reply.enhanced then return true end
+  if reply.enhanced or find(reply.text, "%(#[245]%.%d") then return true end
   local ref = select(3, decide.reason(reply))
   return ref ~= nil and not find(ref, "^RFC")
 end
 
 -- Where the notification ends and the returned message starts, in a bounce
--- that quotes it in its text (lower case).
-local RETURNED = { "original message", "copy of the message", "message follows",
-  "returned message", "message header follows", "message/rfc822", "rfc822-headers" }
+-- that quotes it in its text (lower case): a line that holds one of these,
+-- or that is only "original message" between dashes ("The original message
+-- was received at ..." opens Sendmail's notifications).
+local RETURNED = { "copy of the message", "message follows", "returned message",
+  "message header follows", "message/rfc822", "rfc822-headers" }
+local function returned(l)
+  for _, marker in ipairs(RETURNED) do
+    if find(l, marker, 1, true) then return true end
+  end
+  return match(l, "^[%s%-=_*]*original message[%s%-=_*:]*$") ~= nil
+end
 
 -- The last resort for a bounce in none of the forms above: the failure
 -- replies that stand on lines of their own in its notification (body: the
@@ -717,10 +725,7 @@ local function standalone(text, policy, body)
   end
   while lines[i] do
     local line = lines[i]
-    local l = lower(line)
-    for _, marker in ipairs(RETURNED) do
-      if find(l, marker, 1, true) then return records end
-    end
+    if returned(lower(line)) then return records end
     local code, sep = match(line, "^%s*([45]%d%d)([ %-:])")
     if code and not match(line, "^%s*%d%d%d [^%s<]+ %([%w%-]+%)%.%.%.") then
       local reply_text = sep == "-" and reply_lines(lines, i)
