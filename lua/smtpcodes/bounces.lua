@@ -45,12 +45,7 @@ local function each_line(text)
   return list
 end
 
-local command_named = util.command_named
-
--- s without the blanks at its start and end (linear: no backtracking).
-local function trim(s)
-  return util.trim_end(match(s, "^%s*(.*)$"), util.SPACE)
-end
+local command_named, trim = util.command_named, util.trim
 
 -- The text between the first "<" of s and the ">" after it, or nil: plain
 -- searches (a pattern would scan to the end of s from every "<").
@@ -528,10 +523,11 @@ end
 -- command is not known.
 local function transcript_reply(lines, i)
   local out, k = { received_line(lines[i]) }, i
-  while #out < 30 and find(out[#out], "^%d%d%d%-") and lines[k + 1]
-      and received_line(lines[k + 1]) do
+  while #out < 30 and find(out[#out], "^%d%d%d%-") do
+    local nxt = lines[k + 1] and received_line(lines[k + 1])
+    if not nxt then break end
     k = k + 1
-    out[#out + 1] = received_line(lines[k])
+    out[#out + 1] = nxt
   end
   local sent = lines[i - 1] and sent_line(lines[i - 1])
   local command = sent and command_named(match(sent, "^([%a ]+)"))
@@ -692,6 +688,13 @@ local function reads_as_reply(reply)
   return ref ~= nil and not find(ref, "^RFC")
 end
 
+-- Whether text is a whole message: a header field first, then a blank line
+-- (a Diagnostic-Code value alone is none).
+local function whole_message(text)
+  return match(text, "^[%w%-]+:[^\n]*\r?\n") ~= nil and find(text, "\r?\n\r?\n") ~= nil
+    and not find(text, "^[Dd]iagnostic%-[Cc]ode:")
+end
+
 -- Where the notification ends and the returned message starts, in a bounce
 -- that quotes it in its text (lower case): a line that holds one of these,
 -- or that is only "original message" between dashes ("The original message
@@ -720,7 +723,7 @@ local function standalone(text, policy, body)
   local lines, records, recipient = each_line(text), {}, nil
   local i = 1
   if not body then -- a whole message: its body follows its header
-    if not (lines[1] and find(lines[1], "^[%w%-]+:")) then return records end
+    if not whole_message(text) then return records end
     while lines[i] and find(lines[i], "%S") do i = i + 1 end
   end
   while lines[i] do
@@ -800,10 +803,7 @@ function M.bounces(text, opts)
   -- a Diagnostic-Code value ("smtp; 550 ..."), or a reply; not a whole
   -- message (a header, then a blank line), whose records come from its
   -- notification alone
-  if match(text, "^[%w%-]+:[^\n]*\r?\n") and find(text, "\r?\n\r?\n")
-      and not find(text, "^[Dd]iagnostic%-[Cc]ode:") then
-    return {}
-  end
+  if whole_message(text) then return {} end
   local short = sub(text, 1, M.MAX_SCAN * 64)
   local value = match(short, "^%s*[Dd]iagnostic%-[Cc]ode:%s*(.*)$") or short
   local diagnostic = match(value, "^%s*[%a][%w%-]*;%s*(.*)$")

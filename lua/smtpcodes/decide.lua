@@ -331,9 +331,7 @@ for b in pairs(util.SPACE) do TRAILER[b] = true end
 function find_reply(s)
   -- white space trimmed at both ends, in one pass each (a pattern such as
   -- "%s+$" would be quadratic on a long run of spaces)
-  local first = 1
-  while util.SPACE[byte(s, first)] do first = first + 1 end
-  local text = util.trim_end(sub(s, first), util.SPACE)
+  local text = util.trim(s)
   local r, err = reply_forms(text)
   if r then return r end
   -- a text that starts with a reply code is that reply or none

@@ -132,6 +132,13 @@ function M.trim_end(s, set)
   return stop == #s and s or s:sub(1, stop)
 end
 
+--- s without white space (util.SPACE) at either end, in one pass each.
+function M.trim(s)
+  local first = 1
+  while M.SPACE[byte(s, first)] do first = first + 1 end
+  return M.trim_end(first == 1 and s or s:sub(first), M.SPACE)
+end
+
 -- The words that name a command in text ("in reply to RCPT TO command",
 -- "after end of data"), and the command as decide names it.
 local COMMANDS = {
